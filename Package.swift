@@ -7,6 +7,7 @@
 //   SimNetwork         links, delays, loss, bandwidth, partitions
 //   ShardPipeline      LZ4 + AES-256-GCM + HKDF + Reed–Solomon (the only importer of C libraries)
 //   SimConfig          YAML → typed, validated, immutable topology and scenario
+//   Replication        strategy plug-ins (one folder each): state machines that return actions
 //   Simulation         the driver: builds the world from a scenario and runs it
 //   Reports            text / JSON writers over a finished report
 //   dcsim              the command line (thin)
@@ -41,8 +42,9 @@ let package = Package(
             "SimCore",
             .product(name: "Yams", package: "Yams"),
         ]),
+        .target(name: "Replication", dependencies: ["SimCore", "SimNetwork", "SimConfig"]),
         .target(name: "Simulation", dependencies: [
-            "SimCore", "SimNetwork", "SimConfig", "ShardPipeline",
+            "SimCore", "SimNetwork", "SimConfig", "ShardPipeline", "Replication",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Collections", package: "swift-collections"),
         ]),
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "SimNetworkTests", dependencies: ["SimNetwork", "SimCore"]),
         .testTarget(name: "ShardPipelineTests", dependencies: ["ShardPipeline", "SimCore"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SimCore", "SimNetwork", "SimConfig"]),
         .testTarget(name: "SimConfigTests", dependencies: ["SimConfig", "SimCore", "SimTestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Reports", "SimConfig", "SimTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimTestSupport"]),
