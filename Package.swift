@@ -44,7 +44,7 @@ let package = Package(
         ]),
         .target(name: "Replication", dependencies: ["SimCore", "SimNetwork", "SimConfig"]),
         .target(name: "Simulation", dependencies: [
-            "SimCore", "SimNetwork", "SimConfig", "ShardPipeline", "Replication",
+            "SimCore", "SimNetwork", "SimConfig", "Replication",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Collections", package: "swift-collections"),
         ]),

@@ -1,0 +1,428 @@
+import SimCore
+import SimNetwork
+import SimConfig
+import Replication
+
+/// The simulation driver for one strategy: owns the clock, the event queue, the network,
+/// the nodes' service queues and disks, the clients, and the measurements.
+///
+/// One thread, one explicit loop: pop the earliest event, advance the clock to it, handle
+/// it, repeat until the run's duration. A strategy's actions are performed here — a send
+/// goes through the network model, a store through the node's service queue, a reply back
+/// over the network to the client, a timer into the event queue — so a strategy never sees
+/// anything but its inputs. Generic over the strategy, so the compiler specialises the loop
+/// for each one (no existential dispatch per event).
+final class Engine<S: ReplicationStrategy> {
+    enum Event {
+        case arrival
+        case deliver(UInt32)          // a wire slot
+        case timer(UInt32)            // a timer slot
+        case diskDone(UInt32)         // a disk-job slot
+        case clientTimeout(op: UInt32, attempt: UInt16)
+        case clientRetry(op: UInt32)
+        case syncRead(op: UInt32)
+        case sample
+    }
+
+    enum Wire {
+        case protocolMessage(from: Int32, to: Int32, S.Message, epoch: UInt32)
+        case request(op: UInt32, attempt: UInt16, to: Int32)
+        case reply(op: UInt32, attempt: UInt16, ClientResult)
+    }
+
+    struct DiskJob {
+        var node: Int32
+        var epoch: UInt32
+        var token: UInt64
+        var request: StorageRequest
+        var arrived: SimTime
+        var started: SimTime
+    }
+
+    struct PendingTimer {
+        var node: Int32
+        var epoch: UInt32
+        var timer: S.Timer
+    }
+
+    /// A logical shard: one cloud message.
+    struct Shard {
+        var homeDC: Int32
+        var logicalBytes: Int32
+        var storedBytes: Int32
+        /// Newest acknowledged stamp, and when it was acknowledged.
+        var acked: Stamp = .none
+        var ackedAt: SimTime = .never
+        /// Newest stamp written (acked or not).
+        var written: Stamp = .none
+    }
+
+    enum OpState: UInt8 { case open, ok, failed, unknown }
+
+    struct Operation {
+        var kind: ClientRequest.Kind
+        var key: ShardKey
+        var stamp: Stamp
+        var clientDC: Int32
+        var issued: SimTime
+        var attempt: UInt16 = 0
+        var retriesLeft: Int16
+        var state: OpState = .open
+        /// For reads: the newest stamp acknowledged before the read began.
+        var ackedAtIssue: Stamp = .none
+        var ackedAtIssueTime: SimTime = .never
+        var recipients: [Int32] = []   // writes: users whose devices sync it after the ack
+        var sender: Int32 = -1
+    }
+
+    let scenario: Scenario
+    let world: StrategyWorld
+    var strategy: S
+    var queue = EventQueue<Event>(capacity: 1 << 12)
+    var network: Network
+    var now = SimTime.zero
+    let end: SimTime
+
+    // Random streams, one per component, derived from the root seed by label.
+    var netRNG: SimRandom
+    var diskRNG: SimRandom
+    var strategyRNG: SimRandom
+    var clientRNG: SimRandom
+    var workload: WorkloadGenerator
+
+    var stations: [ServiceStation<UInt32>]
+    var stores: [NodeStore]
+    var liveness: NodeLiveness
+    var epochs: [UInt32]
+    var effects = Effects<S.Message, S.Timer>()
+    var wires = Slab<Wire>()
+    var timers = Slab<PendingTimer>()
+    var jobs = Slab<DiskJob>()
+    var shards: [Shard] = []
+    var ops: [Operation] = []
+    var sizer: ShardSizer
+    var metrics: Metrics
+    var events: UInt64 = 0
+    var maxPending = 0
+
+    init(scenario: Scenario, config: StrategyConfig) throws {
+        self.scenario = scenario
+        let topology = scenario.topology
+        world = StrategyWorld(topology: topology)
+        strategy = try S(world: world, config: config)
+        end = SimTime.zero + scenario.duration
+        let dcCount = topology.datacenters.count
+        network = Network(links: topology.links.map {
+            LinkModel(latency: $0.latency, lossPPM: $0.lossPPM, bandwidthBitsPerSecond: $0.bandwidthBitsPerSecond)
+        }, datacenterCount: dcCount, accessLatency: topology.accessLatency)
+        let seed = scenario.seed
+        netRNG = SimRandom(root: seed, label: "network")
+        diskRNG = SimRandom(root: seed, label: "disks")
+        strategyRNG = SimRandom(root: seed, label: "strategy")
+        clientRNG = SimRandom(root: seed, label: "clients")
+        workload = WorkloadGenerator(config: scenario.workload, topology: topology,
+                                     rng: SimRandom(root: seed, label: "workload"))
+        stations = topology.nodes.map { ServiceStation(servers: $0.servers, capacity: $0.queueCapacity) }
+        stores = Array(repeating: NodeStore(), count: topology.nodes.count)
+        liveness = NodeLiveness(count: topology.nodes.count)
+        epochs = Array(repeating: 0, count: topology.nodes.count)
+        sizer = try ShardSizer(mode: scenario.payload, seed: seed, keyPlacement: scenario.keyPlacement, topology: topology)
+        metrics = Metrics(scenario: scenario)
+    }
+
+    // MARK: Run loop
+
+    func run() -> SimulationReport {
+        if let first = workload.nextArrival(after: .zero), first < end { queue.schedule(.arrival, at: first) }
+        queue.schedule(.sample, at: SimTime.zero + scenario.sampleInterval)
+        while let t = queue.peekTime(), t <= end, let (time, event) = queue.pop() {
+            now = time
+            events &+= 1
+            handle(event)
+            if queue.count > maxPending { maxPending = queue.count }
+        }
+        now = end
+        return metrics.finish(engine: self)
+    }
+
+    func handle(_ event: Event) {
+        switch event {
+        case .arrival: handleArrival()
+        case .deliver(let slot): handleDelivery(wires.remove(slot))
+        case .timer(let slot):
+            let t = timers.remove(slot)
+            let node = Int(t.node)
+            guard liveness.isUp(node), epochs[node] == t.epoch else { return }
+            strategy.timer(t.timer, at: node, now: now, rng: &strategyRNG, effects: &effects)
+            perform(at: node)
+        case .diskDone(let slot): handleDiskDone(slot)
+        case .clientTimeout(let op, let attempt): handleTimeout(op: Int(op), attempt: attempt)
+        case .clientRetry(let op): attempt(op: Int(op))
+        case .syncRead(let op): attempt(op: Int(op))
+        case .sample:
+            metrics.sample(at: now, nodesUp: liveness.up.lazy.filter { $0 }.count)
+            let next = now + scenario.sampleInterval
+            if next <= end { queue.schedule(.sample, at: next) }
+        }
+    }
+
+    // MARK: Workload and clients
+
+    func handleArrival() {
+        let m = workload.nextMessage()
+        let sender = workload.users[m.sender]
+        metrics.messageSent(class: m.messageClass, secret: m.secret, logicalBytes: m.sizeBytes)
+        if m.secret {
+            // Secret chats: end-to-end between devices, relayed by the sender's DC, never
+            // stored. The relay traffic is real; no shard is created.
+            let dc = Int(sender.homeDC)
+            let bytes = m.sizeBytes + 60
+            for r in m.recipients {
+                let target = Int(workload.users[r].homeDC)
+                _ = network.send(from: Endpoint(datacenter: dc, isDevice: true),
+                                 to: Endpoint(datacenter: target, isDevice: true),
+                                 sizeBytes: bytes, kind: .control, now: now, rng: &netRNG)
+            }
+        } else {
+            let key = ShardKey(UInt64(shards.count))
+            let stored = sizer.storedBytes(key: key, messageClass: m.messageClass,
+                                           compressible: scenario.workload.messageMix[m.messageClass].compressible,
+                                           logicalBytes: m.sizeBytes, version: 1)
+            shards.append(Shard(homeDC: sender.homeDC, logicalBytes: Int32(clamping: m.sizeBytes),
+                                storedBytes: Int32(clamping: stored)))
+            var op = Operation(kind: .write, key: key, stamp: Stamp(version: 1, tiebreak: 0),
+                               clientDC: sender.homeDC, issued: now,
+                               retriesLeft: Int16(scenario.workload.client.retries))
+            op.sender = Int32(m.sender)
+            op.recipients = m.recipients.map { Int32($0) }
+            ops.append(op)
+            attempt(op: ops.count - 1)
+        }
+        if let next = workload.nextArrival(after: now), next <= end { queue.schedule(.arrival, at: next) }
+    }
+
+    /// Sends (or re-sends) an operation's request to its coordinator.
+    func attempt(op index: Int) {
+        var op = ops[index]
+        guard op.state == .open else { return }
+        op.attempt &+= 1
+        if op.attempt == 1, op.kind == .read {
+            let shard = shards[Int(op.key.raw)]
+            op.ackedAtIssue = shard.acked
+            op.ackedAtIssueTime = shard.ackedAt
+            op.issued = now
+        }
+        ops[index] = op
+        let request = clientRequest(for: op, id: index)
+        var clientDC = Int(op.clientDC)
+        // Failover: after the first attempt, a client may try the next-nearest DC.
+        if op.attempt > 1 && scenario.workload.client.failover {
+            let order = [clientDC] + world.nearestDCs[clientDC]
+            clientDC = order[Int(op.attempt - 1) % order.count]
+        }
+        let timeout = scenario.workload.client.timeout
+        queue.schedule(.clientTimeout(op: UInt32(index), attempt: op.attempt), at: now + timeout)
+        guard let node = strategy.coordinator(for: request, clientDC: clientDC, up: liveness) else { return }
+        let size = (op.kind == .write ? Int(shards[Int(op.key.raw)].storedBytes) : 0) + 64
+        let kind: MessageKind = op.kind == .read ? .readRequest : .writeRequest
+        let transit = network.send(from: Endpoint(datacenter: Int(op.clientDC), isDevice: true),
+                                   to: Endpoint(datacenter: world.datacenter(of: node), isDevice: false),
+                                   sizeBytes: size, kind: kind, now: now, rng: &netRNG)
+        deliver(.request(op: UInt32(index), attempt: op.attempt, to: Int32(node)), transit)
+    }
+
+    func clientRequest(for op: Operation, id: Int) -> ClientRequest {
+        let shard = shards[Int(op.key.raw)]
+        return ClientRequest(id: OperationID(UInt64(id)), kind: op.kind, key: op.key, stamp: op.stamp,
+                             storedBytes: Int(shard.storedBytes), homeDC: Int(shard.homeDC))
+    }
+
+    func handleTimeout(op index: Int, attempt: UInt16) {
+        var op = ops[index]
+        guard op.state == .open, op.attempt == attempt else { return }
+        if op.retriesLeft > 0 {
+            op.retriesLeft -= 1
+            ops[index] = op
+            metrics.retried(op.kind)
+            let base = scenario.workload.client.backoff.nanoseconds
+            let exp = min(Int64(op.attempt - 1), 5)
+            let backoff = Double(base << exp) * (0.5 + clientRNG.unit())
+            queue.schedule(.clientRetry(op: UInt32(index)), at: now + SimDuration(sampledNanoseconds: backoff))
+        } else {
+            finish(op: index, state: op.kind == .read ? .failed : .unknown, result: nil)
+        }
+    }
+
+    func handleReply(op index: Int, attempt: UInt16, _ result: ClientResult) {
+        let op = ops[index]
+        guard op.state == .open else { return }   // a late answer to an earlier attempt
+        _ = attempt
+        switch result {
+        case .failed:
+            // A definite refusal: retry like a timeout would (after backoff).
+            handleTimeout(op: index, attempt: op.attempt)
+        case .acknowledged, .found, .notFound:
+            finish(op: index, state: .ok, result: result)
+        }
+    }
+
+    func finish(op index: Int, state: OpState, result: ClientResult?) {
+        ops[index].state = state
+        let op = ops[index]
+        metrics.completed(op: op, state: state, result: result, at: now)
+        guard state == .ok, op.kind != .read else { return }
+        let k = Int(op.key.raw)
+        if shards[k].acked < op.stamp {
+            shards[k].acked = op.stamp
+            shards[k].ackedAt = now
+        }
+        metrics.acknowledged(op.kind)
+        guard op.kind == .write, scenario.workload.deviceSync else { return }
+        // Device sync: every device of every recipient, and the sender's other devices, reads it.
+        var readers: [(user: Int32, extraDevices: Int32)] = op.recipients.map { ($0, 0) }
+        if op.sender >= 0 { readers.append((op.sender, -1)) }
+        for (user, adjust) in readers {
+            let u = workload.users[Int(user)]
+            let devices = Int(u.devices + adjust)
+            guard devices > 0 else { continue }
+            for _ in 0..<devices {
+                let read = Operation(kind: .read, key: op.key, stamp: .none, clientDC: u.homeDC, issued: now,
+                                     retriesLeft: Int16(scenario.workload.client.retries))
+                ops.append(read)
+                queue.schedule(.syncRead(op: UInt32(ops.count - 1)), at: now + workload.syncDelay())
+            }
+        }
+    }
+
+    // MARK: Network
+
+    func deliver(_ wire: Wire, _ transit: Transit) {
+        switch transit {
+        case .delivered(let at):
+            queue.schedule(.deliver(wires.insert(wire)), at: at)
+        case .duplicated(let first, let second):
+            queue.schedule(.deliver(wires.insert(wire)), at: first)
+            queue.schedule(.deliver(wires.insert(wire)), at: second)
+        case .lost, .blocked:
+            break
+        }
+    }
+
+    func handleDelivery(_ wire: Wire) {
+        switch wire {
+        case .protocolMessage(let from, let to, let message, _):
+            let node = Int(to)
+            guard liveness.isUp(node) else { return }
+            strategy.receive(message, from: Int(from), at: node, now: now, rng: &strategyRNG, effects: &effects)
+            perform(at: node)
+        case .request(let op, _, let to):
+            let node = Int(to)
+            guard liveness.isUp(node), ops[Int(op)].state == .open else { return }
+            let request = clientRequest(for: ops[Int(op)], id: Int(op))
+            strategy.clientRequest(request, at: node, now: now, rng: &strategyRNG, effects: &effects)
+            perform(at: node)
+        case .reply(let op, let attempt, let result):
+            handleReply(op: Int(op), attempt: attempt, result)
+        }
+    }
+
+    // MARK: Performing a strategy's actions
+
+    func perform(at node: Int) {
+        let actions = effects.actions
+        effects.removeAll()
+        for action in actions {
+            switch action {
+            case .send(let target, let message, let size, let kind):
+                let transit = network.send(from: Endpoint(datacenter: world.datacenter(of: node), isDevice: false),
+                                           to: Endpoint(datacenter: world.datacenter(of: target), isDevice: false),
+                                           sizeBytes: size, kind: kind, now: now, rng: &netRNG)
+                deliver(.protocolMessage(from: Int32(node), to: Int32(target), message, epoch: epochs[node]), transit)
+            case .store(let request, let token):
+                submitDisk(node: node, token: token, request: request)
+            case .reply(let id, let result):
+                let op = Int(id.raw)
+                let kind: MessageKind = ops[op].kind == .read ? .readResponse : .writeAck
+                var size = 64
+                if case .found = result, ops[op].kind == .read { size += Int(shards[Int(ops[op].key.raw)].storedBytes) }
+                let transit = network.send(from: Endpoint(datacenter: world.datacenter(of: node), isDevice: false),
+                                           to: Endpoint(datacenter: Int(ops[op].clientDC), isDevice: true),
+                                           sizeBytes: size, kind: kind, now: now, rng: &netRNG)
+                deliver(.reply(op: UInt32(op), attempt: ops[op].attempt, result), transit)
+            case .setTimer(let delay, let timer):
+                let slot = timers.insert(PendingTimer(node: Int32(node), epoch: epochs[node], timer: timer))
+                queue.schedule(.timer(slot), at: now + delay)
+            }
+        }
+    }
+
+    // MARK: Disks (node service queues)
+
+    func submitDisk(node: Int, token: UInt64, request: StorageRequest) {
+        let slot = jobs.insert(DiskJob(node: Int32(node), epoch: epochs[node], token: token,
+                                       request: request, arrived: now, started: now))
+        switch stations[node].arrive(slot) {
+        case .started: startDisk(slot)
+        case .queued: break
+        case .rejected:
+            let job = jobs.remove(slot)
+            metrics.diskRejected(node: node)
+            complete(job, outcome: .ioError)
+        }
+    }
+
+    func startDisk(_ slot: UInt32) {
+        let node = Int(jobs[slot].node)
+        let kind: OperationKind
+        switch jobs[slot].request {
+        case .put(_, _, _, let tombstone): kind = tombstone ? .delete : .write
+        case .get: kind = .read
+        }
+        let service = scenario.topology.nodes[node].serviceTime(for: kind).sample(&diskRNG)
+        jobs[slot].started = now
+        queue.schedule(.diskDone(slot), at: now + SimDuration(sampledNanoseconds: service))
+    }
+
+
+    func handleDiskDone(_ slot: UInt32) {
+        let job = jobs.remove(slot)
+        let node = Int(job.node)
+        guard job.epoch == epochs[node] else { return }  // the node crashed meanwhile
+        metrics.diskServed(node: node, waited: job.started - job.arrived, response: now - job.arrived)
+        if let next = stations[node].complete() { startDisk(next) }
+        let outcome: StorageCompletion.Outcome
+        switch job.request {
+        case .put(let key, let stamp, let bytes, let tombstone):
+            if let held = stores[node].put(key, stamp, storedBytes: bytes, tombstone: tombstone) {
+                outcome = .superseded(held)
+            } else {
+                outcome = .stored
+            }
+        case .get(let key):
+            if let copy = stores[node].get(key) {
+                if copy.corrupt {
+                    metrics.corruptionDetected()
+                    outcome = .missing
+                } else {
+                    sizer.verifyRead(key: key, stamp: copy.stamp)
+                    outcome = .found(copy.stamp, tombstone: copy.tombstone)
+                }
+            } else {
+                outcome = .missing
+            }
+        }
+        complete(job, outcome: outcome)
+    }
+
+    func complete(_ job: DiskJob, outcome: StorageCompletion.Outcome) {
+        let node = Int(job.node)
+        let key: ShardKey
+        switch job.request {
+        case .put(let k, _, _, _): key = k
+        case .get(let k): key = k
+        }
+        strategy.storageCompleted(StorageCompletion(token: job.token, key: key, outcome: outcome),
+                                  at: node, now: now, rng: &strategyRNG, effects: &effects)
+        perform(at: node)
+    }
+}

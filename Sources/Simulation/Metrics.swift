@@ -1,0 +1,230 @@
+import SimCore
+import SimNetwork
+import SimConfig
+import Replication
+
+/// Collects the figures of a run as it happens, and turns them into a report at the end.
+struct Metrics {
+    struct OpCounters {
+        var issued: UInt64 = 0, ok: UInt64 = 0, failed: UInt64 = 0, unknown: UInt64 = 0, retries: UInt64 = 0
+        var latency = LatencyRecorder()
+    }
+
+    struct Phase {
+        var name: String
+        var start: SimTime
+        var end: SimTime
+        var ops = [OpCounters](repeating: OpCounters(), count: 3)
+    }
+
+    let scenario: Scenario
+    var phases: [Phase]
+    var total = [OpCounters](repeating: OpCounters(), count: 3)
+    var messages: UInt64 = 0
+    var secretMessages: UInt64 = 0
+    var logicalBytes: UInt64 = 0
+    var byClass: [UInt64]
+    var acknowledged: UInt64 = 0
+    var reads: UInt64 = 0
+    var staleReads: UInt64 = 0
+    var staleVersions = [UInt64](repeating: 0, count: 8)
+    var staleness = LatencyRecorder()
+    var corruption: UInt64 = 0
+    var nodeWait: [LatencyRecorder]
+    var nodeResponse: [LatencyRecorder]
+    var nodeServed: [UInt64]
+    var nodeRejected: [UInt64]
+    var timeline: [TimelineSample] = []
+    var interval = TimelineSample(time: .zero, writesOK: 0, writesFailed: 0, readsOK: 0, readsFailed: 0,
+                                  staleReads: 0, meanLatency: 0, nodesUp: 0)
+    var intervalLatencySum = 0.0
+    var intervalCount = 0
+
+    init(scenario: Scenario) {
+        self.scenario = scenario
+        let warm = SimTime.zero + scenario.warmup
+        let end = SimTime.zero + scenario.duration
+        var phases: [Phase] = []
+        if scenario.warmup > .zero { phases.append(Phase(name: "warmup", start: .zero, end: warm)) }
+        phases.append(Phase(name: "steady", start: warm, end: end))
+        self.phases = phases
+        byClass = Array(repeating: 0, count: scenario.workload.messageMix.count)
+        let n = scenario.topology.nodes.count
+        nodeWait = Array(repeating: LatencyRecorder(), count: n)
+        nodeResponse = Array(repeating: LatencyRecorder(), count: n)
+        nodeServed = Array(repeating: 0, count: n)
+        nodeRejected = Array(repeating: 0, count: n)
+    }
+
+    mutating func messageSent(class cls: Int, secret: Bool, logicalBytes bytes: Int) {
+        if secret { secretMessages += 1; return }
+        messages += 1
+        byClass[cls] += 1
+        logicalBytes += UInt64(bytes)
+    }
+
+    mutating func retried(_ kind: ClientRequest.Kind) { total[kind.rawValue].retries += 1 }
+    mutating func acknowledged(_ kind: ClientRequest.Kind) { acknowledged += 1 }
+    mutating func corruptionDetected() { corruption += 1 }
+    mutating func diskRejected(node: Int) { nodeRejected[node] += 1 }
+    mutating func diskServed(node: Int, waited: SimDuration, response: SimDuration) {
+        nodeServed[node] += 1
+        nodeWait[node].record(waited)
+        nodeResponse[node].record(response)
+    }
+
+    /// An operation finished (the issue time decides its phase; warm-up operations count
+    /// only in the warm-up phase, not in the totals).
+    mutating func completed<S>(op: Engine<S>.Operation, state: Engine<S>.OpState, result: ClientResult?, at now: SimTime) {
+        let k = op.kind.rawValue
+        let latency = now - op.issued
+        let steady = op.issued >= SimTime.zero + scenario.warmup
+        func count(_ c: inout OpCounters) {
+            c.issued += 1
+            switch state {
+            case .ok: c.ok += 1; c.latency.record(latency)
+            case .failed: c.failed += 1
+            case .unknown: c.unknown += 1
+            case .open: break
+            }
+        }
+        if steady { count(&total[k]) }
+        if let p = phases.firstIndex(where: { op.issued >= $0.start && op.issued < $0.end }) { count(&phases[p].ops[k]) }
+
+        var stale = false
+        if op.kind == .read, state == .ok, steady {
+            reads += 1
+            if op.ackedAtIssue > .none {
+                switch result {
+                case .found(let got, _) where got >= op.ackedAtIssue: break
+                case .found(let got, _):
+                    stale = true
+                    staleVersions[min(Int(op.ackedAtIssue.version - got.version), staleVersions.count) - 1] += 1
+                default:
+                    stale = true
+                    staleVersions[min(Int(op.ackedAtIssue.version), staleVersions.count) - 1] += 1
+                }
+            }
+            if stale {
+                staleReads += 1
+                staleness.record(op.issued - op.ackedAtIssueTime)
+            }
+        }
+        switch (op.kind, state) {
+        case (.read, .ok): interval.readsOK += 1
+        case (.read, _): interval.readsFailed += 1
+        case (_, .ok): interval.writesOK += 1
+        default: interval.writesFailed += 1
+        }
+        if stale { interval.staleReads += 1 }
+        if state == .ok { intervalLatencySum += latency.milliseconds; intervalCount += 1 }
+    }
+
+    mutating func sample(at now: SimTime, nodesUp: Int) {
+        interval.time = now - .zero
+        interval.nodesUp = nodesUp
+        interval.meanLatency = intervalCount == 0 ? 0 : (intervalLatencySum / Double(intervalCount) * 1000).rounded() / 1000
+        timeline.append(interval)
+        interval = TimelineSample(time: .zero, writesOK: 0, writesFailed: 0, readsOK: 0, readsFailed: 0,
+                                  staleReads: 0, meanLatency: 0, nodesUp: 0)
+        intervalLatencySum = 0
+        intervalCount = 0
+    }
+
+    // MARK: The report
+
+    func figures(_ c: OpCounters, kind: String, abandoned: UInt64) -> OperationFigures {
+        OperationFigures(kind: kind, issued: c.issued + abandoned, ok: c.ok, failed: c.failed, unknown: c.unknown,
+                         abandoned: abandoned, retries: c.retries, latency: c.latency.summary)
+    }
+
+    func finish<S>(engine e: Engine<S>) -> SimulationReport {
+        let topo = scenario.topology
+        let kinds = ["write", "read", "delete"]
+        var abandoned = [UInt64](repeating: 0, count: 3)
+        for op in e.ops where op.state == .open && op.issued >= SimTime.zero + scenario.warmup {
+            abandoned[op.kind.rawValue] += 1
+        }
+        let operations = (0..<3).map { figures(total[$0], kind: kinds[$0], abandoned: abandoned[$0]) }
+            .filter { $0.issued > 0 || $0.kind != "delete" }
+        let phaseFigures = phases.map { p in
+            PhaseFigures(name: p.name, start: p.start - .zero, end: p.end - .zero,
+                         operations: (0..<3).map { figures(p.ops[$0], kind: kinds[$0], abandoned: 0) }
+                            .filter { $0.issued > 0 || $0.kind != "delete" })
+        }
+
+        // Redundancy at the end: intact copies of the newest acknowledged version on nodes
+        // whose disks survive.
+        var lost: UInt64 = 0
+        var under: UInt64 = 0
+        var histogram = [UInt64](repeating: 0, count: 8)
+        var liveLogical: UInt64 = 0
+        for (i, shard) in e.shards.enumerated() {
+            let key = ShardKey(UInt64(i))
+            let placement = e.strategy.placement(of: key, home: Int(shard.homeDC))
+            var intact = 0
+            var intactAnywhere = 0
+            for node in 0..<topo.nodes.count {
+                guard let c = e.stores[node].get(key), !c.corrupt, c.stamp >= shard.acked, shard.acked > .none else { continue }
+                intactAnywhere += 1
+                if e.liveness.isUp(node) { intact += 1 }
+            }
+            if shard.acked > .none {
+                if intactAnywhere == 0 { lost += 1 }
+                if intact < placement.count { under += 1 }
+                histogram[min(intact, histogram.count - 1)] += 1
+                liveLogical += UInt64(shard.logicalBytes)
+            }
+        }
+        let stored = e.stores.reduce(UInt64(0)) { $0 + UInt64($1.usedBytes) }
+        let redundancy = RedundancyFigures(shards: UInt64(e.shards.count), acknowledgedWrites: acknowledged,
+                                           lostAcknowledgedWrites: lost, underReplicatedAtEnd: under,
+                                           storedBytes: stored, logicalBytes: liveLogical,
+                                           copiesHistogram: histogram, corruptionDetected: corruption)
+        let consistency = ConsistencyFigures(reads: reads, staleReads: staleReads, staleVersions: staleVersions,
+                                             staleness: staleness.summary)
+
+        var links: [LinkFigures] = []
+        var wan: UInt64 = 0
+        let n = topo.datacenters.count
+        for a in 0..<n {
+            for b in 0..<n {
+                let c = e.network.counters(from: a, to: b)
+                guard c.messages > 0 else { continue }
+                if a != b { wan += c.bytes }
+                links.append(LinkFigures(from: topo.datacenters[a].id, to: topo.datacenters[b].id,
+                                         messages: c.messages, bytes: c.bytes, lost: c.lost, blocked: c.blocked))
+            }
+        }
+        let byKind = MessageKind.allCases.map { ($0.description, e.network.messagesByKind[$0.rawValue],
+                                                  e.network.bytesByKind[$0.rawValue]) }
+        let totalMessages = e.network.messagesByKind.reduce(0, +)
+        let clientOps = max(1, e.ops.count)
+        let network = NetworkFigures(links: links, messagesByKind: byKind, wanBytes: wan,
+                                     messagesPerOperation: (Double(totalMessages) / Double(clientOps) * 1000).rounded() / 1000)
+        let nodes = topo.nodes.indices.map { i in
+            NodeFigures(name: topo.nodes[i].name, datacenter: topo.datacenters[topo.nodes[i].datacenter].id,
+                        served: nodeServed[i], rejected: nodeRejected[i], maxWaiting: 0,
+                        wait: nodeWait[i].summary, response: nodeResponse[i].summary, usedBytes: e.stores[i].usedBytes)
+        }
+        let info = ScenarioInfo(name: scenario.name, source: scenario.source, scenarioHash: scenario.contentHash,
+                                topology: topo.name, topologyHash: topo.contentHash, seed: scenario.seed,
+                                duration: scenario.duration, warmup: scenario.warmup, payload: scenario.payload.rawValue,
+                                strategy: scenario.strategy.name, strategySummary: e.strategy.summary,
+                                keyPlacement: scenario.keyPlacement.description,
+                                datacenters: topo.datacenters.map(\.id), nodeCount: topo.nodes.count)
+        let workloadFigures = WorkloadFigures(users: e.workload.users.count, devices: e.workload.deviceCount,
+                                              messages: messages, secretMessages: secretMessages,
+                                              logicalBytes: logicalBytes,
+                                              messagesByClass: scenario.workload.messageMix.indices.map {
+                                                  (scenario.workload.messageMix[$0].name, byClass[$0]) })
+        var report = SimulationReport(scenario: info, workload: workloadFigures, operations: operations,
+                                      phases: phaseFigures, redundancy: redundancy, consistency: consistency,
+                                      network: network, nodes: nodes, timeline: timeline,
+                                      kernel: KernelFigures(events: e.events, maxPendingEvents: e.maxPending,
+                                                            simulatedSeconds: scenario.duration.seconds),
+                                      slos: [])
+        report.slos = SLOEvaluator.evaluate(scenario.slos, report: report)
+        return report
+    }
+}
