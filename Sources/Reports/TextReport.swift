@@ -1,0 +1,94 @@
+import SimCore
+import Simulation
+
+/// The terminal summary: aligned tables, colour only when asked (the CLI asks on a TTY).
+public enum TextReport {
+    public static func render(_ r: SimulationReport, performance: PerformanceFigures?, color: Bool) -> String {
+        func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+        func green(_ s: String) -> String { color ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
+        func red(_ s: String) -> String { color ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+        let s = r.scenario
+        var out = ""
+        out += bold("dcsim — \(s.name)") + "\n"
+        out += "topology \(s.topology) (\(s.datacenters.count) DCs, \(s.nodeCount) nodes) · strategy \(s.strategy) · seed \(s.seed) · \(s.duration) simulated (warm-up \(s.warmup)) · payload \(s.payload)\n"
+        out += "  \(s.strategySummary) · keys: \(s.keyPlacement)\n\n"
+
+        out += bold("Workload") + "\n"
+        let classes = r.workload.messagesByClass.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
+        out += "  \(r.workload.users) users, \(r.workload.devices) devices; \(r.workload.messages) cloud messages (\(classes)); \(r.workload.secretMessages) secret (relayed, not stored)\n\n"
+
+        out += bold("Operations (after warm-up)") + "\n"
+        var rows = [["op", "issued", "ok", "failed", "unknown", "avail", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"]]
+        for o in r.operations {
+            rows.append([o.kind, "\(o.issued)", "\(o.ok)", "\(o.failed)", "\(o.unknown)", pct(o.availability),
+                         num(o.latency.p50), num(o.latency.p90), num(o.latency.p99), num(o.latency.p999), num(o.latency.max)])
+        }
+        out += table(rows) + "\n"
+
+        out += bold("Redundancy") + "\n"
+        let red = r.redundancy
+        out += "  shards \(red.shards) · acknowledged writes \(red.acknowledgedWrites) · lost acknowledged writes \(red.lostAcknowledgedWrites)\n"
+        out += "  under-replicated at end \(red.underReplicatedAtEnd) · storage overhead \(num(red.storageOverhead))× (\(bytes(red.storedBytes)) stored / \(bytes(red.logicalBytes)) logical)\n\n"
+
+        out += bold("Consistency") + "\n"
+        out += "  reads \(r.consistency.reads) · stale \(r.consistency.staleReads) (\(pct(r.consistency.staleRatio)))"
+        if r.consistency.staleReads > 0 { out += " · staleness p50 \(num(r.consistency.staleness.p50)) ms, p99 \(num(r.consistency.staleness.p99)) ms" }
+        out += "\n\n"
+
+        out += bold("Network") + "\n"
+        out += "  WAN \(bytes(r.network.wanBytes)) · \(num(r.network.messagesPerOperation)) messages per client operation\n\n"
+
+        if !r.slos.isEmpty {
+            out += bold("SLOs") + "\n"
+            for slo in r.slos {
+                let v = slo.value.map { num($0) } ?? "n/a"
+                out += "  " + (slo.passed ? green("PASS") : red("FAIL")) + "  \(slo.metric) = \(v) (required \(slo.comparison) \(num(slo.threshold)))\n"
+            }
+            out += "\n"
+        }
+        if let p = performance {
+            out += bold("Simulator speed (wall clock; not part of the deterministic report)") + "\n"
+            out += "  \(num(p.wallSeconds)) s wall · \(p.events) events · \(Int(p.eventsPerSecond)) events/s · \(Int(p.simulatedToWall))× real time\n"
+        }
+        return out
+    }
+
+    static func num(_ x: Double) -> String {
+        if x == x.rounded() && abs(x) < 1e12 { return String(Int64(x)) }
+        let digits = abs(x) >= 100 ? 1 : abs(x) >= 1 ? 2 : 3
+        var s = String(format3(x, digits))
+        while s.contains(".") && (s.hasSuffix("0") || s.hasSuffix(".")) { s.removeLast() }
+        return s
+    }
+
+    static func format3(_ x: Double, _ digits: Int) -> String {
+        var p = 1.0
+        for _ in 0..<digits { p *= 10 }
+        let v = (x * p).rounded() / p
+        return "\(v)"
+    }
+
+    static func pct(_ x: Double) -> String { num(x * 100) + "%" }
+
+    static func bytes(_ b: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(b)
+        var i = 0
+        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        return num(v) + " " + units[i]
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            "  " + row.enumerated().map { i, cell in
+                i == 0 ? cell.padding(widths[i]) : cell.leftPadding(widths[i])
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    func padding(_ n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
+    func leftPadding(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Replication
+import Reports
+import SimConfig
+import SimCore
+import Simulation
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario and print (or write) its report.",
+        discussion: """
+            SCENARIO is a scenario file, or the name of a built-in scenario (see \
+            `dcsim topologies` for topologies; built-in scenarios are embedded in the binary). \
+            Without SCENARIO, the built-in default scenario runs.
+
+            Examples:
+              dcsim run
+              dcsim run ams-outage --seed 7
+              dcsim run Topologies/scenarios/default.yaml --duration 2m --report out --format text,json
+              dcsim run --strategy single-dc --payload sizes
+
+            Reports: text goes to standard output; json writes DIR/report.json (byte-identical \
+            for the same scenario, seed and version) and DIR/performance.json (wall-clock \
+            figures, which differ run to run).
+            """)
+
+    @Argument(help: "A scenario file or built-in scenario name (default: the built-in default).")
+    var scenario: String?
+
+    @Option(help: "Root seed (overrides the scenario's `seed`).")
+    var seed: UInt64?
+
+    @Option(help: "Simulated duration, e.g. 90s, 10m, 2h (overrides the scenario's `duration`).")
+    var duration: String?
+
+    @Option(help: "Payload mode: full (real bytes, real crypto) or sizes (sizes and checksums only).")
+    var payload: String?
+
+    @Option(help: "Strategy preset or protocol (overrides the scenario's `strategy`); see `dcsim strategies`.")
+    var strategy: String?
+
+    @Option(help: "Directory for report files (created if missing).")
+    var report: String?
+
+    @Option(help: "Comma-separated report formats: text, json.")
+    var format: String = "text"
+
+    @Flag(help: "Print nothing but errors (reports are still written).")
+    var quiet = false
+
+    func run() throws {
+        let formats = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let allowed = ["text", "json"]
+        if let bad = formats.first(where: { !allowed.contains($0) }) {
+            printError("error: --format: unknown format '\(bad)'; allowed: \(allowed.joined(separator: ", "))")
+            throw Exit.badInput
+        }
+        if formats.contains("json") && report == nil {
+            printError("error: --format json needs --report DIR (where to write report.json)")
+            throw Exit.badInput
+        }
+        var parsedDuration: SimDuration?
+        if let duration {
+            guard let d = DurationSyntax.parse(duration), d > .zero else {
+                printError("error: --duration: '\(duration)' is not a positive duration; use e.g. 90s, 10m, 2h")
+                throw Exit.badInput
+            }
+            parsedDuration = d
+        }
+        var parsedPayload: PayloadMode?
+        if let payload {
+            guard let p = PayloadMode(rawValue: payload) else {
+                printError("error: --payload: '\(payload)' is not a payload mode; allowed: full, sizes")
+                throw Exit.badInput
+            }
+            parsedPayload = p
+        }
+        var scenario = try loadScenario(self.scenario).overriding(seed: seed, duration: parsedDuration, payload: parsedPayload)
+        if let strategy { scenario.strategy = StrategyConfig(name: strategy) }
+        if scenario.warmup >= scenario.duration {
+            printError("error: the warm-up (\(scenario.warmup)) must be shorter than the duration (\(scenario.duration))")
+            throw Exit.badInput
+        }
+
+        if !quiet {
+            printError("dcsim \(dcsimVersion) · scenario \(scenario.name) (\(scenario.source), \(scenario.contentHash)) · topology \(scenario.topology.name) (\(scenario.topology.contentHash)) · seed \(scenario.seed)")
+            printError("reproduce: dcsim run \(self.scenario ?? "default") --seed \(scenario.seed)\(duration.map { " --duration \($0)" } ?? "")\(payload.map { " --payload \($0)" } ?? "")\(strategy.map { " --strategy \($0)" } ?? "")")
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result: SimulationReport
+        do {
+            result = try Simulator.run(scenario)
+        } catch let e as StrategyError {
+            printError(e.description)
+            throw Exit.badInput
+        } catch let e as Simulator.SetupError {
+            printError(e.description)
+            throw Exit.badInput
+        }
+        let elapsed = clock.now - started
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let ops = result.operations.reduce(UInt64(0)) { $0 + $1.issued }
+        let perf = PerformanceFigures(wallSeconds: wall, events: result.kernel.events,
+                                      simulatedSeconds: result.kernel.simulatedSeconds,
+                                      operationsPerSecond: wall > 0 ? Double(ops) / wall : 0)
+
+        if let dir = report {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                if formats.contains("json") {
+                    try JSONReport.render(result, version: dcsimVersion).write(toFile: dir + "/report.json", atomically: true, encoding: .utf8)
+                    try JSONReport.performance(perf).write(toFile: dir + "/performance.json", atomically: true, encoding: .utf8)
+                }
+                if formats.contains("text") {
+                    try TextReport.render(result, performance: nil, color: false).write(toFile: dir + "/report.txt", atomically: true, encoding: .utf8)
+                }
+            } catch {
+                printError("error: cannot write reports to '\(dir)': \(error.localizedDescription)")
+                throw Exit.badInput
+            }
+        }
+        if !quiet && formats.contains("text") {
+            print(TextReport.render(result, performance: perf, color: isatty(STDOUT_FILENO) == 1), terminator: "")
+        }
+        if !result.slosPassed { throw Exit.sloFailed }
+    }
+}
