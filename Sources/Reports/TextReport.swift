@@ -26,9 +26,9 @@ public enum TextReport {
         out += table(rows) + "\n"
 
         out += bold("Redundancy") + "\n"
-        let red = r.redundancy
-        out += "  shards \(red.shards) · acknowledged writes \(red.acknowledgedWrites) · lost acknowledged writes \(red.lostAcknowledgedWrites)\n"
-        out += "  under-replicated at end \(red.underReplicatedAtEnd) · storage overhead \(num(red.storageOverhead))× (\(bytes(red.storedBytes)) stored / \(bytes(red.logicalBytes)) logical)\n\n"
+        let rd = r.redundancy
+        out += "  shards \(rd.shards) · acknowledged writes \(rd.acknowledgedWrites) · lost acknowledged writes \(rd.lostAcknowledgedWrites)\n"
+        out += "  under-replicated at end \(rd.underReplicatedAtEnd) · storage overhead \(num(rd.storageOverhead))× (\(bytes(rd.storedBytes)) stored / \(bytes(rd.logicalBytes)) logical)\n\n"
 
         out += bold("Consistency") + "\n"
         out += "  reads \(r.consistency.reads) · stale \(r.consistency.staleReads) (\(pct(r.consistency.staleRatio)))"
