@@ -1,0 +1,188 @@
+/// Seals payloads into shards and opens them again: LZ4 block compression, then AES-256-GCM
+/// with the shard header as authenticated data.
+///
+/// Seal: payload → LZ4 block (kept only if strictly smaller; otherwise the raw payload is kept
+/// and the `compressed` flag is clear) → header | nonce | GCM(body) | tag.
+///
+/// Open: parse and check the header → GCM decrypt and verify the tag (header, nonce, body and
+/// tag are all covered) → LZ4 decompress into exactly the header's plaintext size. Nothing is
+/// returned unless every step succeeds.
+///
+/// One sealer per simulation (or per thread): it owns the EVP cipher contexts, the LZ4 state and
+/// one scratch buffer, all reused across calls and freed in `deinit`. Apart from the returned
+/// array, `seal` and `open` allocate nothing once the scratch buffer has grown to the largest
+/// shard seen.
+public final class ShardSealer {
+    /// The largest payload this sealer accepts, and the largest plaintext size it will believe
+    /// in a header it reads.
+    public let maxPayloadBytes: Int
+
+    private let lz4: LZ4BlockCodec
+    private let aead: AESGCM
+    private var scratch: UnsafeMutableRawPointer
+    private var scratchCapacity: Int
+
+    /// - Parameter maxPayloadBytes: per-shard payload limit, at most
+    ///   ``ShardFormat/hardMaxPayloadBytes``.
+    /// - Throws: ``ShardError`` if OpenSSL or liblz4 cannot create their contexts.
+    public init(maxPayloadBytes: Int = ShardFormat.defaultMaxPayloadBytes) throws(ShardError) {
+        precondition(maxPayloadBytes >= 0 && maxPayloadBytes <= ShardFormat.hardMaxPayloadBytes,
+                     "maxPayloadBytes \(maxPayloadBytes) outside 0...\(ShardFormat.hardMaxPayloadBytes)")
+        self.maxPayloadBytes = maxPayloadBytes
+        lz4 = try LZ4BlockCodec()
+        aead = try AESGCM()
+        scratchCapacity = 4096
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 64)
+    }
+
+    deinit { scratch.deallocate() }
+
+    private func reserveScratch(_ bytes: Int) {
+        guard bytes > scratchCapacity else { return }
+        scratch.deallocate()
+        scratchCapacity = max(bytes, scratchCapacity * 2)
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 64)
+    }
+
+    // MARK: Seal
+
+    /// Seals a payload into a shard.
+    ///
+    /// - Parameters:
+    ///   - payload: the message or media chunk, at most ``maxPayloadBytes``.
+    ///   - shardID, version: recorded in the authenticated header.
+    ///   - key: the data key; its id is recorded in the header.
+    ///   - nonce: must be unique for this key (see ``Nonce``: simulation nonces are seeded).
+    /// - Returns: the sealed shard, `ShardFormat.overheadBytes` + body bytes.
+    /// - Throws: ``ShardError/payloadTooLarge(bytes:limit:)``, or an OpenSSL error.
+    public func seal(payload: UnsafeRawBufferPointer, shardID: UInt64, version: UInt32,
+                     key: DataKey, nonce: Nonce) throws(ShardError) -> [UInt8] {
+        let n = payload.count
+        guard n <= maxPayloadBytes else { throw .payloadTooLarge(bytes: n, limit: maxPayloadBytes) }
+        var body = payload
+        var flags: ShardHeader.Flags = []
+        if n > 0 {
+            let bound = LZ4BlockCodec.bound(n)
+            reserveScratch(bound)
+            let c = lz4.compress(payload, into: scratch, capacity: bound)
+            if c > 0 && c < n {
+                body = UnsafeRawBufferPointer(start: scratch, count: c)
+                flags = .compressed
+            }
+        }
+        let header = ShardHeader(flags: flags, shardID: shardID, version: version, keyID: key.id,
+                                 plaintextBytes: UInt32(n), bodyBytes: UInt32(body.count))
+        let total = ShardFormat.sealedBytes(bodyBytes: body.count)
+        assert((try? header.check(shardBytes: total, maxPlaintextBytes: maxPayloadBytes)) != nil,
+               "sealer wrote an inconsistent header \(header)")
+        var failure: ShardError?
+        let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let p = UnsafeMutableRawPointer(buffer.baseAddress!)
+            header.encode(into: p)
+            let noncePointer = p + ShardFormat.headerBytes
+            nonce.withNonceBytes { noncePointer.copyMemory(from: $0.baseAddress!, byteCount: Nonce.byteCount) }
+            let bodyPointer = noncePointer + Nonce.byteCount
+            do throws(ShardError) {
+                try aead.seal(key: key, nonce: noncePointer,
+                              aad: UnsafeRawBufferPointer(start: p, count: ShardFormat.headerBytes),
+                              plaintext: body.baseAddress, count: body.count, ciphertext: bodyPointer,
+                              tag: bodyPointer + body.count)
+            } catch {
+                failure = error
+            }
+            initialized = total
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// Seals a payload held in an array. See ``seal(payload:shardID:version:key:nonce:)-(UnsafeRawBufferPointer,_,_,_,_)``.
+    public func seal(payload: [UInt8], shardID: UInt64, version: UInt32, key: DataKey, nonce: Nonce) throws(ShardError) -> [UInt8] {
+        let result: Result<[UInt8], ShardError> = payload.withUnsafeBytes { p in
+            do throws(ShardError) { return .success(try seal(payload: p, shardID: shardID, version: version, key: key, nonce: nonce)) }
+            catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    // MARK: Open
+
+    /// Opens a sealed shard: checks the header, verifies the GCM tag, decompresses.
+    ///
+    /// - Returns: the payload, exactly as sealed.
+    /// - Throws: an integrity failure (``ShardError/isIntegrityFailure``) if any byte changed
+    ///   or the key is wrong — ``ShardError/malformedShard(shardID:reason:)`` when the header's
+    ///   structure is broken, ``ShardError/authenticationFailed(shardID:shardKey:givenKey:)``
+    ///   otherwise. Never returns unauthenticated bytes.
+    public func open(_ shard: UnsafeRawBufferPointer, key: DataKey) throws(ShardError) -> [UInt8] {
+        let header = try ShardHeader(parsing: shard, maxPlaintextBytes: maxPayloadBytes)
+        let p = shard.baseAddress!
+        let noncePointer = p + ShardFormat.headerBytes
+        let bodyPointer = noncePointer + Nonce.byteCount
+        let body = Int(header.bodyBytes), plain = Int(header.plaintextBytes)
+        let aad = UnsafeRawBufferPointer(start: p, count: ShardFormat.headerBytes)
+        if !header.isCompressed {
+            // Raw payload: decrypt straight into the result.
+            var result = AESGCM.OpenResult.ok
+            let out = [UInt8](unsafeUninitializedCapacity: plain) { buffer, initialized in
+                result = aead.open(key: key, nonce: noncePointer, aad: aad, ciphertext: bodyPointer, count: body,
+                                   tag: bodyPointer + body, plaintext: buffer.baseAddress.map(UnsafeMutableRawPointer.init))
+                initialized = plain
+            }
+            try check(result, header, key)
+            return out
+        }
+        reserveScratch(body)
+        try check(aead.open(key: key, nonce: noncePointer, aad: aad, ciphertext: bodyPointer, count: body,
+                            tag: bodyPointer + body, plaintext: scratch), header, key)
+        var produced: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: plain) { buffer, initialized in
+            produced = LZ4BlockCodec.decompress(UnsafeRawBufferPointer(start: scratch, count: body),
+                                                into: UnsafeMutableRawPointer(buffer.baseAddress!), count: plain)
+            initialized = plain
+        }
+        guard Int(produced) == plain else { throw .decompressionFailed(shardID: header.shardID, code: produced) }
+        return out
+    }
+
+    /// Opens a sealed shard held in an array. See ``open(_:key:)-(UnsafeRawBufferPointer,_)``.
+    public func open(_ shard: [UInt8], key: DataKey) throws(ShardError) -> [UInt8] {
+        let result: Result<[UInt8], ShardError> = shard.withUnsafeBytes { p in
+            do throws(ShardError) { return .success(try open(p, key: key)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Verifies a shard's integrity (header structure and GCM tag) without decompressing or
+    /// returning the payload: what a scrubber or a read that only needs "intact?" does.
+    ///
+    /// - Returns: the authenticated header.
+    /// - Throws: the same integrity failures as ``open(_:key:)-(UnsafeRawBufferPointer,_)``.
+    public func verify(_ shard: [UInt8], key: DataKey) throws(ShardError) -> ShardHeader {
+        let result: Result<ShardHeader, ShardError> = shard.withUnsafeBytes { s in
+            do throws(ShardError) {
+                let header = try ShardHeader(parsing: s, maxPlaintextBytes: maxPayloadBytes)
+                let body = Int(header.bodyBytes)
+                reserveScratch(max(body, 1))
+                let noncePointer = s.baseAddress! + ShardFormat.headerBytes
+                let bodyPointer = noncePointer + Nonce.byteCount
+                try check(aead.open(key: key, nonce: noncePointer,
+                                    aad: UnsafeRawBufferPointer(start: s.baseAddress, count: ShardFormat.headerBytes),
+                                    ciphertext: bodyPointer, count: body, tag: bodyPointer + body, plaintext: scratch),
+                          header, key)
+                return .success(header)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private func check(_ result: AESGCM.OpenResult, _ header: ShardHeader, _ key: DataKey) throws(ShardError) {
+        switch result {
+        case .ok: return
+        case .tagMismatch: throw .authenticationFailed(shardID: header.shardID, shardKey: header.keyID, givenKey: key.id)
+        case let .failure(operation, code): throw .openSSL(operation: operation, code: code)
+        }
+    }
+}
