@@ -133,9 +133,12 @@ public struct Distribution: Hashable, Sendable, CustomStringConvertible {
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
+    /// The value at percentile `p` of a table: linear between points, the first value below
+    /// the first point and the last value above the last point (never extrapolated).
     @usableFromInline
     static func interpolate(_ points: [Point], percentile p: Double) -> Double {
         var lo = points[0]
+        if p <= lo.percentile { return lo.value }
         for hi in points.dropFirst() {
             if p <= hi.percentile {
                 let span = hi.percentile - lo.percentile
@@ -172,9 +175,12 @@ public struct Distribution: Hashable, Sendable, CustomStringConvertible {
             }
             return total > 0 ? acc / total : nil
         case .empirical(let points):
-            // Piecewise-linear CDF: the mean is the average of segment midpoints weighted by span.
-            var acc = 0.0
-            for i in 1..<points.count {
+            // Piecewise-linear CDF: the mean is the average of segment midpoints weighted by span,
+            // plus the mass below the first and above the last point, which `interpolate` puts
+            // on the first and last values.
+            guard let first = points.first, let last = points.last else { return nil }
+            var acc = first.percentile / 100 * first.value + (100 - last.percentile) / 100 * last.value
+            for i in points.indices.dropFirst() {
                 let w = (points[i].percentile - points[i - 1].percentile) / 100
                 acc += w * (points[i].value + points[i - 1].value) / 2
             }
@@ -213,7 +219,9 @@ public struct Distribution: Hashable, Sendable, CustomStringConvertible {
         case .empirical(let points): lb = points.map(\.value).min() ?? 0
         }
         lb += offset
+        // Same order as `sample`: raise to `min`, then lower to `max`.
         if let lo = min { lb = Swift.max(lb, lo) }
+        if let hi = max { lb = Swift.min(lb, hi) }
         return lb
     }
 
