@@ -107,13 +107,14 @@ extension YNode {
         default:
             return fail("expected \(q.help), or a distribution such as {dist: exponential, mean: 5ms}, found \(found)")
         }
-        guard let m = mapping(allowed: nil) else { return nil }
+        guard var m = mapping(allowed: nil) else { return nil }
         let extra = inMixture ? ["weight"] : []
         guard let distNode = m.required("dist", expected: "the distribution's shape: \(quotedList(DistributionSyntax.kinds))") else {
             return nil
         }
         guard let kind = distNode.choice(DistributionSyntax.kinds, what: "distribution") else { return nil }
         let specific = DistributionSyntax.parameters(of: kind)
+        m.allowed = DistributionSyntax.common + specific + extra
         m.rejectUnknown(allowed: DistributionSyntax.common + specific + extra)
 
         func value(_ key: String) -> Double? {

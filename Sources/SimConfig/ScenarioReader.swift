@@ -473,7 +473,7 @@ struct ScenarioReader {
     func sloValue(_ text: String, metric: String, at n: YNode) -> Double? {
         let t = String(text.trimmingSpaces())
         if let x = Units.number(t) { return x }
-        if t.hasSuffix("%"), let x = Units.number(String(t.dropLast())) { return x / 100 }
+        if t.hasSuffix("%"), let x = Units.scaledNumber(String(t.dropLast().trimmingSpaces()), scale: 2) { return x }
         let timeSuffixes: [(String, Double)] = [("_ns", 1), ("_us", 1e3), ("_ms", 1e6), ("_s", 1e9)]
         if let unit = timeSuffixes.first(where: { metric.hasSuffix($0.0) }) {
             switch Units.duration(t) {

@@ -293,9 +293,11 @@ struct TopologyReader {
         switch (m["between"], m["from"], m["to"]) {
         case let (between?, nil, nil):
             if let ends = between.list(what: "a list of two datacenter ids, e.g. [ams, sin]") {
+                let a = ends.count == 2 ? dcIndex(ends[0], ids: ids) : nil
+                let b = ends.count == 2 ? dcIndex(ends[1], ids: ids) : nil
                 if ends.count != 2 {
                     between.error("expected exactly two datacenter ids, e.g. [ams, sin], found \(ends.count)")
-                } else if let a = dcIndex(ends[0], ids: ids), let b = dcIndex(ends[1], ids: ids) {
+                } else if let a, let b {
                     if a == b {
                         between.error("a link joins two different datacenters; set the network inside '\(ids[a])' with its 'intra_dc:'")
                     } else {
@@ -356,8 +358,15 @@ public func greatCircleKm(lat1: Double, lon1: Double, lat2: Double, lon2: Double
 }
 
 /// `d + c`: the same distribution shifted by a constant (clamps move with it).
+/// A constant stays a plain constant (so `jitter: 0` gives a constant link delay).
 func shifted(_ d: Distribution, by c: Double) -> Distribution {
-    Distribution(d.shape, offset: d.offset + c, min: d.min.map { $0 + c }, max: d.max.map { $0 + c })
+    if case .constant(let v) = d.shape {
+        var x = v + d.offset + c
+        if let lo = d.min { x = Swift.max(x, lo + c) }
+        if let hi = d.max { x = Swift.min(x, hi + c) }
+        return .constant(x)
+    }
+    return Distribution(d.shape, offset: d.offset + c, min: d.min.map { $0 + c }, max: d.max.map { $0 + c })
 }
 
 #if canImport(Glibc)

@@ -55,6 +55,16 @@ enum Units {
         return x
     }
 
+    /// A number written with a `%` (`scale` = 2) or `ppm` (`scale` = 6) suffix, as a fraction.
+    /// The decimal point is shifted in the text, so `99.9%` is the double nearest 0.999
+    /// (dividing by 100 would give 0.9990000000000001).
+    static func scaledNumber(_ text: String, scale: Int) -> Double? {
+        guard let x = number(text) else { return nil }
+        let t = text.replacingUnderscores()
+        if !t.contains("e") && !t.contains("E"), let exact = Double(t + "e-\(scale)") { return exact }
+        return x / Double(powersOfTen[scale])
+    }
+
     /// A whole number (`8`, `10_000`, `-3`), without a fraction or exponent.
     static func integer(_ text: String) -> Int64? {
         let t = text.replacingUnderscores()
@@ -263,9 +273,9 @@ enum Units {
         let t = text.trimmingSpaces()
         var value: Double?
         if t.hasSuffix("%") {
-            value = number(String(t.dropLast())).map { $0 / 100 }
+            value = scaledNumber(String(t.dropLast().trimmingSpaces()), scale: 2)
         } else if t.hasSuffix("ppm") {
-            value = number(String(t.dropLast(3))).map { $0 / 1_000_000 }
+            value = scaledNumber(String(t.dropLast(3).trimmingSpaces()), scale: 6)
         } else {
             value = number(String(t))
         }
@@ -302,7 +312,8 @@ func closest(to word: String, among candidates: [String]) -> String? {
     for c in candidates {
         let d = editDistance(w, normal(c))
         let limit = Swift.max(1, Swift.min(w.count, c.count) / 3)
-        if d <= limit, d < (best?.1 ?? .max) { best = (c, d) }
+        // A "suggestion" that replaces the whole word is noise (`x` → `a`).
+        if d <= limit, d < Swift.min(w.count, c.count), d < (best?.1 ?? .max) { best = (c, d) }
     }
     return best?.0
 }

@@ -119,8 +119,17 @@ struct YNode {
     let path: String
     let file: String
     let diagnostics: Diagnostics
+    /// Set for trees rebuilt from a ``ConfigValue`` (which keeps only its parameter's
+    /// location): every node of such a tree reports this place.
+    var fixedLocation: SourceLocation? = nil
+
+    init(node: Node, path: String, file: String, diagnostics: Diagnostics, fixedLocation: SourceLocation? = nil) {
+        self.node = node; self.path = path; self.file = file
+        self.diagnostics = diagnostics; self.fixedLocation = fixedLocation
+    }
 
     var location: SourceLocation {
+        if let fixedLocation { return fixedLocation }
         let mark = node.mark
         return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
@@ -130,14 +139,19 @@ struct YNode {
     func childPath(_ index: Int) -> String { "\(path)[\(index)]" }
 
     func child(_ node: Node, key: String) -> YNode {
-        YNode(node: node, path: childPath(key), file: file, diagnostics: diagnostics)
+        YNode(node: node, path: childPath(key), file: file, diagnostics: diagnostics, fixedLocation: fixedLocation)
+    }
+
+    /// A node elsewhere in the same tree (same file, same diagnostics).
+    func sibling(_ node: Node, path: String) -> YNode {
+        YNode(node: node, path: path, file: file, diagnostics: diagnostics, fixedLocation: fixedLocation)
     }
 
     /// Records an error at this node and returns nil (so `return fail(...)` reads well).
     @discardableResult
     func fail<T>(_ message: String, field: String? = nil, as: T.Type = T.self) -> T? {
         let loc = location
-        diagnostics.add(ConfigError(file: file, line: loc.line, column: loc.column,
+        diagnostics.add(ConfigError(file: loc.file, line: loc.line, column: loc.column,
                                     field: field ?? path, message: message))
         return nil
     }
@@ -223,12 +237,13 @@ struct YNode {
     func number(_ range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude,
                 exclusiveLower: Bool = false, what: String = "a number") -> Double? {
         guard let s = scalar(expected: what) else { return nil }
-        guard let x = Units.number(s) else { return fail("expected \(what), found '\(s)'") }
-        let bound = exclusiveLower ? "greater than \(fmtNumber(range.lowerBound))" : nil
+        var bound = exclusiveLower ? "greater than \(fmtNumber(range.lowerBound))" : describe(range)
+        if !bound.isEmpty { bound = " " + bound }
+        guard let x = Units.number(s) else { return fail("expected \(what)\(bound), found '\(s)'") }
         if exclusiveLower ? x <= range.lowerBound : x < range.lowerBound {
-            return fail("expected \(what) \(bound ?? describe(range)), found '\(s)'")
+            return fail("expected \(what)\(bound), found '\(s)'")
         }
-        if x > range.upperBound { return fail("expected \(what) \(describe(range)), found '\(s)'") }
+        if x > range.upperBound { return fail("expected \(what)\(bound), found '\(s)'") }
         return x
     }
 
@@ -236,7 +251,7 @@ struct YNode {
     func weight(positive: Bool = false) -> Double? {
         guard let s = scalar(expected: "a weight (a number ≥ 0)") else { return nil }
         let t = s.trimmingSpaces()
-        let x = t.hasSuffix("%") ? Units.number(String(t.dropLast())).map { $0 / 100 } : Units.number(String(t))
+        let x = t.hasSuffix("%") ? Units.scaledNumber(String(t.dropLast()), scale: 2) : Units.number(String(t))
         guard let x else { return fail("expected a weight (a number such as 0.3 or 30%), found '\(s)'") }
         if positive ? x <= 0 : x < 0 {
             return fail("expected a weight \(positive ? "greater than 0" : "≥ 0"), found '\(s)'")
@@ -310,8 +325,8 @@ struct YNode {
         var merged: [YMap.Entry] = []
         for (k, v) in m {
             guard case let .scalar(ks) = k else {
-                YNode(node: k, path: path, file: file, diagnostics: diagnostics)
-                    .error("mapping keys must be plain names, found \(YNode(node: k, path: path, file: file, diagnostics: diagnostics).found)")
+                sibling(k, path: path)
+                    .error("mapping keys must be plain names, found \(sibling(k, path: path).found)")
                 continue
             }
             let key = ks.string
@@ -320,20 +335,20 @@ struct YNode {
                 let sources: [Node]
                 if case let .sequence(seq) = v { sources = Array(seq) } else { sources = [v] }
                 for source in sources {
-                    let sn = YNode(node: source, path: path, file: file, diagnostics: diagnostics)
+                    let sn = sibling(source, path: path)
                     guard let sm = sn.mapping(allowed: nil, what: "a mapping to merge (<<)") else { continue }
                     merged.append(contentsOf: sm.entries)
                 }
                 continue
             }
-            entries.append(YMap.Entry(key: key, keyNode: YNode(node: k, path: childPath(key), file: file, diagnostics: diagnostics),
+            entries.append(YMap.Entry(key: key, keyNode: sibling(k, path: childPath(key)),
                                       value: child(v, key: key)))
         }
         for e in merged where !entries.contains(where: { $0.key == e.key }) {
             entries.append(YMap.Entry(key: e.key, keyNode: e.keyNode,
-                                      value: YNode(node: e.value.node, path: childPath(e.key), file: file, diagnostics: diagnostics)))
+                                      value: sibling(e.value.node, path: childPath(e.key))))
         }
-        let map = YMap(owner: self, entries: entries)
+        let map = YMap(owner: self, entries: entries, allowed: allowed)
         if let allowed { map.rejectUnknown(allowed: allowed) }
         return map
     }
@@ -343,9 +358,7 @@ struct YNode {
         guard case let .sequence(seq) = node else {
             return fail("expected \(what), found \(found)")
         }
-        return seq.enumerated().map { i, n in
-            YNode(node: n, path: childPath(i), file: file, diagnostics: diagnostics)
-        }
+        return seq.enumerated().map { i, n in sibling(n, path: childPath(i)) }
     }
 
     /// The node converted to an untyped ``ConfigValue`` for plug-in parameters.
@@ -388,12 +401,16 @@ struct YMap {
 
     let owner: YNode
     let entries: [Entry]
+    /// The keys declared when the mapping was read (nil for open mappings).
+    var allowed: [String]? = nil
 
     var isEmpty: Bool { entries.isEmpty }
     var keys: [String] { entries.map(\.key) }
 
     /// Reports every key not in `allowed`, at the key, with a suggestion and the full list.
     func rejectUnknown(allowed: [String]) {
+        // (Called once per mapping, by ``YNode/mapping(allowed:what:)`` or by readers whose
+        // allowed keys depend on a value, such as a distribution's `dist:`.)
         for e in entries where !allowed.contains(e.key) {
             let hint = suggestion(for: e.key, among: allowed)
             e.keyNode.error("unknown key '\(e.key)'\(hint); allowed here: \(allowed.joined(separator: ", "))")
@@ -412,6 +429,11 @@ struct YMap {
         if let v = self[key] { return v }
         if let e = entries.first(where: { $0.key == key }) {
             return e.value.fail("'\(key)' needs a value: \(expected)")
+        }
+        // A misspelt key already reported as "unknown key 'x' (did you mean 'key'?)" is
+        // not reported a second time as missing.
+        if let allowed, entries.contains(where: { !allowed.contains($0.key) && closest(to: $0.key, among: allowed) == key }) {
+            return nil
         }
         return owner.fail("missing required key '\(key)' (\(expected))", field: owner.childPath(key))
     }
