@@ -40,7 +40,7 @@ struct ScenarioReader {
         }
         for e in top.entries where !Self.topKeys.contains(e.key) {
             if let purpose = Self.reservedKeys[e.key] {
-                e.keyNode.error("'\(e.key)' (\(purpose)) is reserved for the fault-injection work and not supported yet; remove it")
+                e.keyNode.error("'\(e.key)' is reserved for \(purpose), which is not supported yet; remove it")
             } else {
                 e.keyNode.error("unknown key '\(e.key)'\(suggestion(for: e.key, among: Self.topKeys)); allowed here: \(Self.topKeys.joined(separator: ", "))")
             }
@@ -120,11 +120,25 @@ struct ScenarioReader {
             guard let nameNode = m.required("name", expected: "the strategy's preset or protocol name, e.g. 'quorum'"),
                   let name = nameNode.string(expected: "a strategy name such as 'quorum'") else { return nil }
             guard !name.trimmingSpaces().isEmpty else { return nameNode.fail("the strategy name is empty") }
-            let parameters = m.entries.filter { $0.key != "name" }.map { $0.parameter() }
+            let extra = m.entries.filter { $0.key != "name" }
+            guard emptyParameters(extra) else { return nil }
+            let parameters = extra.map { $0.parameter() }
             return StrategyConfig(name: name, parameters: parameters, location: n.location)
         default:
             return n.fail("expected a strategy name such as 'async-geo', or a mapping such as {name: quorum, n: 3, r: 2, w: 2}, found \(n.found)")
         }
+    }
+
+    /// Reports parameters without a value and returns whether there were none. In a flow
+    /// mapping, `{target: ams1,mia1}` silently makes `mia1` a key with no value; an open
+    /// parameter list would otherwise keep it.
+    func emptyParameters(_ entries: [YMap.Entry]) -> Bool {
+        var ok = true
+        for e in entries where e.value.isNull {
+            e.keyNode.error("'\(e.key)' has no value; inside {…} a comma separates keys, so quote values that contain commas (target: \"a,b\")")
+            ok = false
+        }
+        return ok
     }
 
     // MARK: Key placement
@@ -339,7 +353,9 @@ struct ScenarioReader {
         if let duration, at >= duration {
             return m["at"]?.fail("the fault starts at \(at), after the run ends (duration \(duration))")
         }
-        let parameters = m.entries.filter { !Self.faultFixedKeys.contains($0.key) }.map { $0.parameter() }
+        let extra = m.entries.filter { !Self.faultFixedKeys.contains($0.key) }
+        guard emptyParameters(extra) else { return nil }
+        let parameters = extra.map { $0.parameter() }
         return FaultSpec(kind: kind, start: at, duration: length, target: target, parameters: parameters, location: n.location)
     }
 

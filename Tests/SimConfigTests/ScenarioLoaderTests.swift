@@ -230,6 +230,7 @@ final class ScenarioLoaderTests: XCTestCase {
               - {kind: node-crash, target: europe, at: 1m, for: 0}
               - {kind: node-crash, target: "place:x", at: 1m, permanent: false}
               - {kind: loss, target: "ams1,,sin", at: 1m, for: 1m}
+              - {kind: loss, target: ams1,mia1, at: 1m, for: 1m}
             """)
         for needle in ["s.yaml:4:12: error: faults[0].kind: unknown fault kind 'dc-outge' (did you mean 'dc-outage'?)",
                        "s.yaml:5:5: error: faults[1].for: missing 'for: DURATION' (how long the fault lasts) or 'permanent: true'",
@@ -243,7 +244,8 @@ final class ScenarioLoaderTests: XCTestCase {
                        "faults[5].for: a fault must last longer than 0",
                        "faults[6].target: unknown selector 'place:'",
                        "faults[6].permanent: 'permanent: false' needs 'for: DURATION' instead",
-                       "faults[7].target: in 'ams1,,sin': an empty selector"] {
+                       "faults[7].target: in 'ams1,,sin': an empty selector",
+                       "faults[8].mia1: 'mia1' has no value; inside {…} a comma separates keys"] {
             XCTAssertTrue(t.contains(needle), "missing: \(needle)\n\(t)")
         }
     }
