@@ -21,6 +21,11 @@ struct TopologyReader {
     static let dcKeys = ["id", "city", "lat", "lon", "region", "jurisdiction", "nodes", "node", "intra_dc"]
     static let linkKeys = ["between", "from", "to", "latency", "jitter", "loss", "bandwidth"]
 
+    /// Bounds that keep a mistaken file from exhausting memory (links are count², nodes are
+    /// materialised one by one).
+    static let maxDatacenters = 1_000
+    static let maxNodes = 1_000_000
+
     /// A node's settings while layers are applied.
     struct NodeTemplate {
         var servers = TopologyDefaults.servers
@@ -102,6 +107,9 @@ struct TopologyReader {
         if let list = top.required("datacenters", expected: "a list of datacenters")?.list(what: "a list of datacenters") {
             if list.isEmpty {
                 top["datacenters"]?.error("a topology needs at least one datacenter")
+            } else if list.count > Self.maxDatacenters {
+                top["datacenters"]?.error("\(list.count) datacenters is more than the supported \(Self.maxDatacenters) (links grow with the square of the count)")
+                return nil
             }
             var seen: [String: SourceLocation] = [:]
             for item in list {
@@ -129,6 +137,11 @@ struct TopologyReader {
 
         // WAN pairs: derived from coordinates. When some datacenter could not be read, the
         // pairs are placeholders: links and the matrix are still checked, not built.
+        let totalNodes = dcs.reduce(0) { $0 + $1.nodeCount }
+        if totalNodes > Self.maxNodes {
+            top["datacenters"]?.error("\(totalNodes) nodes in all is more than the supported \(Self.maxNodes)")
+            allRead = false
+        }
         let count = ids.count
         var pairs: [Pair] = []
         pairs.reserveCapacity(count * count)

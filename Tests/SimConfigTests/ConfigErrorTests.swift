@@ -187,6 +187,12 @@ final class ConfigErrorTests: XCTestCase {
         XCTAssertTrue(errors.allSatisfy { $0.line != nil && $0.column != nil })
     }
 
+    func testSizeBounds() {
+        let many = (0..<11).map { "  - {id: d\($0), lat: 0, lon: \($0), region: r, jurisdiction: j, nodes: 100000}" }
+        let errors = Fixture.topologyErrors("datacenters:\n" + many.joined(separator: "\n") + "\n")
+        XCTAssertTrue(Fixture.single(errors)?.message.contains("1100000 nodes in all is more than the supported 1000000") == true)
+    }
+
     func testErrorsAreSortedByPosition() {
         let yaml = """
             links:
