@@ -121,7 +121,8 @@ final class Engine<S: ReplicationStrategy> {
         strategyRNG = SimRandom(root: seed, label: "strategy")
         clientRNG = SimRandom(root: seed, label: "clients")
         workload = WorkloadGenerator(config: scenario.workload, topology: topology,
-                                     rng: SimRandom(root: seed, label: "workload"))
+                                     rng: SimRandom(root: seed, label: "workload"),
+                                     syncRNG: SimRandom(root: seed, label: "workload.sync"))
         stations = topology.nodes.map { ServiceStation(servers: $0.servers, capacity: $0.queueCapacity) }
         stores = Array(repeating: NodeStore(), count: topology.nodes.count)
         liveness = NodeLiveness(count: topology.nodes.count)

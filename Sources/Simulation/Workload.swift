@@ -21,14 +21,19 @@ struct WorkloadGenerator {
     let config: WorkloadConfig
     private(set) var users: [User] = []
     private var rng: SimRandom
+    /// Sync delays draw from their own stream: they happen when writes are acknowledged,
+    /// which depends on the strategy, and must not shift the message stream (every strategy
+    /// of a comparison sees the same messages at the same times).
+    private var syncRNG: SimRandom
     /// The largest rate multiplier (daily curve × bursts), for thinning.
     private let peakFactor: Double
     /// Cumulative class weights.
     private let classCDF: [Double]
 
-    init(config: WorkloadConfig, topology: Topology, rng: SimRandom) {
+    init(config: WorkloadConfig, topology: Topology, rng: SimRandom, syncRNG: SimRandom) {
         self.config = config
         self.rng = rng
+        self.syncRNG = syncRNG
         var peakCurve = config.dailyCurve.max() ?? 1
         if config.dailyCurve.isEmpty { peakCurve = 1 }
         let peakBurst = config.bursts.map(\.factor).max() ?? 1
@@ -119,7 +124,7 @@ struct WorkloadGenerator {
 
     /// Delay from a message's acknowledgement to a device's sync read of it (push + fetch).
     mutating func syncDelay() -> SimDuration {
-        SimDuration(sampledNanoseconds: -log(rng.unitOpenClosed()) * 200e6)
+        SimDuration(sampledNanoseconds: -log(syncRNG.unitOpenClosed()) * 200e6)
     }
 }
 

@@ -87,6 +87,9 @@ struct Run: ParsableCommand {
             printError("dcsim \(dcsimVersion) · scenario \(scenario.name) (\(scenario.source), \(scenario.contentHash)) · topology \(scenario.topology.name) (\(scenario.topology.contentHash)) · seed \(scenario.seed)")
             printError("reproduce: dcsim run \(self.scenario ?? "default") --seed \(scenario.seed)\(duration.map { " --duration \($0)" } ?? "")\(payload.map { " --payload \($0)" } ?? "")\(strategy.map { " --strategy \($0)" } ?? "")")
         }
+        if !scenario.faults.isEmpty && !quiet {
+            printError("warning: this version parses and validates the scenario's \(scenario.faults.count) fault(s) but does not inject them yet; the run below is fault-free")
+        }
         let clock = ContinuousClock()
         let started = clock.now
         let result: SimulationReport

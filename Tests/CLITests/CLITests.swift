@@ -37,7 +37,7 @@ final class CLITests: XCTestCase {
     }
 
     func testRunDefaultFromAnyDirectoryPrintsSummary() throws {
-        let r = try dcsim(["run", "--duration", "60s"], cwd: try tempDir())
+        let r = try dcsim(["run", "--duration", "90s"], cwd: try tempDir())
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("Operations"), r.stdout)
         XCTAssertTrue(r.stdout.contains("lost acknowledged writes 0"), r.stdout)
@@ -45,8 +45,8 @@ final class CLITests: XCTestCase {
 
     func testJSONReportIsByteIdenticalAcrossProcesses() throws {
         let a = try tempDir(), b = try tempDir()
-        XCTAssertEqual(try dcsim(["run", "--duration", "45s", "--seed", "9", "--report", a.path, "--format", "json", "--quiet"]).status, 0)
-        XCTAssertEqual(try dcsim(["run", "--duration", "45s", "--seed", "9", "--report", b.path, "--format", "json", "--quiet"]).status, 0)
+        XCTAssertEqual(try dcsim(["run", "--duration", "75s", "--seed", "9", "--report", a.path, "--format", "json", "--quiet"]).status, 0)
+        XCTAssertEqual(try dcsim(["run", "--duration", "75s", "--seed", "9", "--report", b.path, "--format", "json", "--quiet"]).status, 0)
         let ja = try Data(contentsOf: a.appendingPathComponent("report.json"))
         let jb = try Data(contentsOf: b.appendingPathComponent("report.json"))
         XCTAssertEqual(ja, jb)

@@ -28,6 +28,14 @@ final class AsyncPrimaryBackupScenarioTests: XCTestCase {
         XCTAssertGreaterThan(single.consistency.reads, 1000)
     }
 
+    /// Every strategy sees the same messages: the workload does not depend on the strategy.
+    func testWorkloadIsIndependentOfStrategy() throws {
+        let a = try Simulator.run(TestScenarios.small(seed: 5, duration: "30s"))
+        let b = try Simulator.run(TestScenarios.small(seed: 5, duration: "30s", strategy: "single-dc"))
+        XCTAssertEqual(a.redundancy.shards, b.redundancy.shards)
+        XCTAssertEqual(a.workload.logicalBytes, b.workload.logicalBytes)
+    }
+
     /// Storage overhead follows the copy count: three copies store about three times what one does.
     func testStorageOverheadScalesWithCopies() throws {
         let three = try Simulator.run(TestScenarios.small(seed: 4, duration: "30s"))
