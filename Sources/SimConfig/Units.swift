@@ -1,3 +1,5 @@
+import SimCore
+
 /// Quantities with units, as written in topology and scenario files.
 ///
 /// Every parser takes the scalar's text and returns the value in the field's base unit, or
@@ -290,6 +292,42 @@ enum Units {
 
     /// Parts per million, rounded to the nearest integer.
     static func partsPerMillion(_ p: Double) -> UInt32 { UInt32((p * 1_000_000).rounded()) }
+}
+
+// MARK: - Public entry points
+
+/// The file syntax for quantities, for command-line flags and plug-ins that hold a bare
+/// string (`--duration 90s`). Plug-ins reading a ``StrategyConfig/Parameter`` should prefer
+/// its typed readers (`parameter.duration()`), which also locate errors in the file.
+public enum ConfigUnits {
+    /// Why a quantity did not parse: quotes the text and says what is allowed.
+    public struct ParseError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// A duration: `250ns`, `12us`, `5ms`, `1.5s`, `2m`, `1h30m`, `3d` or `0`.
+    public static func duration(_ text: String) throws -> SimDuration {
+        SimDuration(nanoseconds: try get(Units.duration(text)).whole)
+    }
+
+    /// A size in bytes: `120B`, `4KB` (4000), `4KiB` (4096), `8TiB`.
+    public static func sizeBytes(_ text: String) throws -> Int64 { try get(Units.size(text)).whole }
+
+    /// Events per second: `200/s`, `12000/h`.
+    public static func ratePerSecond(_ text: String) throws -> Double { try get(Units.rate(text)) }
+
+    /// Bits per second: `10Gbps`; `unlimited` is 0.
+    public static func bandwidthBitsPerSecond(_ text: String) throws -> Int64 { try get(Units.bandwidth(text)) }
+
+    /// A probability in 0…1: `0.001`, `0.1%`, `1000ppm`.
+    public static func probability(_ text: String) throws -> Double { try get(Units.probability(text)) }
+
+    private static func get<T>(_ r: Result<T, Units.Failure>) throws -> T {
+        switch r {
+        case .success(let v): return v
+        case .failure(let f): throw ParseError(description: f.message)
+        }
+    }
 }
 
 // MARK: - Suggestions

@@ -109,6 +109,17 @@ final class UnitsTests: XCTestCase {
         XCTAssertEqual(Units.partsPerMillion(1), 1_000_000)
     }
 
+    func testPublicEntryPoints() throws {
+        XCTAssertEqual(try ConfigUnits.duration("1h30m"), .minutes(90))
+        XCTAssertEqual(try ConfigUnits.sizeBytes("4KiB"), 4096)
+        XCTAssertEqual(try ConfigUnits.ratePerSecond("120/m"), 2)
+        XCTAssertEqual(try ConfigUnits.bandwidthBitsPerSecond("10Gbps"), 10_000_000_000)
+        XCTAssertEqual(try ConfigUnits.probability("5%"), 0.05)
+        XCTAssertThrowsError(try ConfigUnits.duration("90")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("'90' has no unit"), "\(error)")
+        }
+    }
+
     func testNumbers() {
         XCTAssertEqual(Units.number("10_000"), 10_000)
         XCTAssertEqual(Units.number("1e-4"), 1e-4)
