@@ -120,7 +120,9 @@ public final class ErasureCoder {
         // addresses valid) while ISA-L writes them, without an extra copy.
         var parity: [[UInt8]] = []
         buildParity(0, payload: p, into: &parity)
-        for bytes in parity.reversed() { fragments.append(Fragment(bytes: bytes)) }
+        // buildParity appended the innermost (last) parity first. Popping moves each buffer
+        // out of `parity`, so the header write below mutates it in place instead of copying.
+        while let bytes = parity.popLast() { fragments.append(Fragment(bytes: bytes)) }
         for i in 0..<n {
             fragments[i].bytes.withUnsafeMutableBytes { b in
                 Fragment.writeHeader(b.baseAddress!, index: i, k: k, m: m, stripeID: stripeID, originalLength: length)

@@ -11,7 +11,9 @@
 /// One sealer per simulation (or per thread): it owns the EVP cipher contexts, the LZ4 state and
 /// one scratch buffer, all reused across calls and freed in `deinit`. Apart from the returned
 /// array, `seal` and `open` allocate nothing once the scratch buffer has grown to the largest
-/// shard seen.
+/// shard seen; the `into:` variants write into caller-owned memory and allocate nothing at all
+/// (use them where shards of hundreds of KB are made and dropped at a high rate: glibc serves
+/// such sizes with fresh `mmap`s, and the page faults cost more than the crypto).
 public final class ShardSealer {
     /// The largest payload this sealer accepts, and the largest plaintext size it will believe
     /// in a header it reads.
@@ -46,6 +48,12 @@ public final class ShardSealer {
 
     // MARK: Seal
 
+    /// The most bytes sealing a `payloadBytes` payload can produce: the body is never longer
+    /// than the payload (an LZ4 block that does not shrink it is not kept).
+    @inlinable public static func sealedBytesBound(payloadBytes: Int) -> Int {
+        ShardFormat.sealedBytes(bodyBytes: payloadBytes)
+    }
+
     /// Seals a payload into a shard.
     ///
     /// - Parameters:
@@ -57,6 +65,47 @@ public final class ShardSealer {
     /// - Throws: ``ShardError/payloadTooLarge(bytes:limit:)``, or an OpenSSL error.
     public func seal(payload: UnsafeRawBufferPointer, shardID: UInt64, version: UInt32,
                      key: DataKey, nonce: Nonce) throws(ShardError) -> [UInt8] {
+        let (header, body) = try compress(payload, shardID: shardID, version: version, key: key)
+        var failure: ShardError?
+        let out = [UInt8](unsafeUninitializedCapacity: header.sealedBytes) { buffer, initialized in
+            do throws(ShardError) {
+                try encrypt(header, body, key: key, nonce: nonce, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+            } catch {
+                failure = error
+            }
+            initialized = header.sealedBytes
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// Seals a payload into caller-owned memory (no allocation): for callers that keep shards
+    /// in their own arenas or copy them onward, as the replication benchmark does.
+    ///
+    /// - Parameter output: at least ``sealedBytesBound(payloadBytes:)`` bytes.
+    /// - Returns: the number of bytes written at the start of `output`.
+    public func seal(payload: UnsafeRawBufferPointer, shardID: UInt64, version: UInt32, key: DataKey, nonce: Nonce,
+                     into output: UnsafeMutableRawBufferPointer) throws(ShardError) -> Int {
+        precondition(output.count >= ShardSealer.sealedBytesBound(payloadBytes: payload.count),
+                     "seal(into:) needs \(ShardSealer.sealedBytesBound(payloadBytes: payload.count)) bytes, got \(output.count)")
+        let (header, body) = try compress(payload, shardID: shardID, version: version, key: key)
+        try encrypt(header, body, key: key, nonce: nonce, into: output.baseAddress!)
+        return header.sealedBytes
+    }
+
+    /// Seals a payload held in an array. See ``seal(payload:shardID:version:key:nonce:)-(UnsafeRawBufferPointer,_,_,_,_)``.
+    public func seal(payload: [UInt8], shardID: UInt64, version: UInt32, key: DataKey, nonce: Nonce) throws(ShardError) -> [UInt8] {
+        let result: Result<[UInt8], ShardError> = payload.withUnsafeBytes { p in
+            do throws(ShardError) { return .success(try seal(payload: p, shardID: shardID, version: version, key: key, nonce: nonce)) }
+            catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Step 1 of sealing: LZ4 into scratch, kept only if strictly smaller. Returns the header
+    /// and the body to encrypt (in scratch, or the payload itself).
+    private func compress(_ payload: UnsafeRawBufferPointer, shardID: UInt64, version: UInt32,
+                          key: DataKey) throws(ShardError) -> (ShardHeader, UnsafeRawBufferPointer) {
         let n = payload.count
         guard n <= maxPayloadBytes else { throw .payloadTooLarge(bytes: n, limit: maxPayloadBytes) }
         var body = payload
@@ -72,37 +121,20 @@ public final class ShardSealer {
         }
         let header = ShardHeader(flags: flags, shardID: shardID, version: version, keyID: key.id,
                                  plaintextBytes: UInt32(n), bodyBytes: UInt32(body.count))
-        let total = ShardFormat.sealedBytes(bodyBytes: body.count)
-        assert((try? header.check(shardBytes: total, maxPlaintextBytes: maxPayloadBytes)) != nil,
+        assert((try? header.check(shardBytes: header.sealedBytes, maxPlaintextBytes: maxPayloadBytes)) != nil,
                "sealer wrote an inconsistent header \(header)")
-        var failure: ShardError?
-        let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            let p = UnsafeMutableRawPointer(buffer.baseAddress!)
-            header.encode(into: p)
-            let noncePointer = p + ShardFormat.headerBytes
-            nonce.withNonceBytes { noncePointer.copyMemory(from: $0.baseAddress!, byteCount: Nonce.byteCount) }
-            let bodyPointer = noncePointer + Nonce.byteCount
-            do throws(ShardError) {
-                try aead.seal(key: key, nonce: noncePointer,
-                              aad: UnsafeRawBufferPointer(start: p, count: ShardFormat.headerBytes),
-                              plaintext: body.baseAddress, count: body.count, ciphertext: bodyPointer,
-                              tag: bodyPointer + body.count)
-            } catch {
-                failure = error
-            }
-            initialized = total
-        }
-        if let failure { throw failure }
-        return out
+        return (header, body)
     }
 
-    /// Seals a payload held in an array. See ``seal(payload:shardID:version:key:nonce:)-(UnsafeRawBufferPointer,_,_,_,_)``.
-    public func seal(payload: [UInt8], shardID: UInt64, version: UInt32, key: DataKey, nonce: Nonce) throws(ShardError) -> [UInt8] {
-        let result: Result<[UInt8], ShardError> = payload.withUnsafeBytes { p in
-            do throws(ShardError) { return .success(try seal(payload: p, shardID: shardID, version: version, key: key, nonce: nonce)) }
-            catch { return .failure(error) }
-        }
-        return try result.get()
+    /// Step 2 of sealing: header | nonce | GCM(body) | tag at `p` (`header.sealedBytes` bytes).
+    private func encrypt(_ header: ShardHeader, _ body: UnsafeRawBufferPointer, key: DataKey, nonce: Nonce,
+                         into p: UnsafeMutableRawPointer) throws(ShardError) {
+        header.encode(into: p)
+        let noncePointer = p + ShardFormat.headerBytes
+        nonce.withNonceBytes { noncePointer.copyMemory(from: $0.baseAddress!, byteCount: Nonce.byteCount) }
+        let bodyPointer = noncePointer + Nonce.byteCount
+        try aead.seal(key: key, nonce: noncePointer, aad: UnsafeRawBufferPointer(start: p, count: ShardFormat.headerBytes),
+                      plaintext: body.baseAddress, count: body.count, ciphertext: bodyPointer, tag: bodyPointer + body.count)
     }
 
     // MARK: Open
@@ -115,34 +147,48 @@ public final class ShardSealer {
     ///   structure is broken, ``ShardError/authenticationFailed(shardID:shardKey:givenKey:)``
     ///   otherwise. Never returns unauthenticated bytes.
     public func open(_ shard: UnsafeRawBufferPointer, key: DataKey) throws(ShardError) -> [UInt8] {
+        let plain = Int(try ShardHeader(parsing: shard, maxPlaintextBytes: maxPayloadBytes).plaintextBytes)
+        var failure: ShardError?
+        let out = [UInt8](unsafeUninitializedCapacity: plain) { buffer, initialized in
+            do throws(ShardError) {
+                _ = try open(shard, key: key, into: UnsafeMutableRawBufferPointer(buffer))
+            } catch {
+                failure = error
+            }
+            initialized = plain
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// Opens a sealed shard into caller-owned memory (no allocation).
+    ///
+    /// - Parameter output: room for the payload (``maxPayloadBytes`` always suffices).
+    /// - Returns: the payload size, written at the start of `output`. If the call throws,
+    ///   `output` may hold unauthenticated bytes: discard them.
+    /// - Throws: as ``open(_:key:)-(UnsafeRawBufferPointer,_)``, and
+    ///   ``ShardError/payloadTooLarge(bytes:limit:)`` if `output` is too small.
+    public func open(_ shard: UnsafeRawBufferPointer, key: DataKey, into output: UnsafeMutableRawBufferPointer) throws(ShardError) -> Int {
         let header = try ShardHeader(parsing: shard, maxPlaintextBytes: maxPayloadBytes)
         let p = shard.baseAddress!
         let noncePointer = p + ShardFormat.headerBytes
         let bodyPointer = noncePointer + Nonce.byteCount
         let body = Int(header.bodyBytes), plain = Int(header.plaintextBytes)
+        guard output.count >= plain else { throw .payloadTooLarge(bytes: plain, limit: output.count) }
         let aad = UnsafeRawBufferPointer(start: p, count: ShardFormat.headerBytes)
         if !header.isCompressed {
-            // Raw payload: decrypt straight into the result.
-            var result = AESGCM.OpenResult.ok
-            let out = [UInt8](unsafeUninitializedCapacity: plain) { buffer, initialized in
-                result = aead.open(key: key, nonce: noncePointer, aad: aad, ciphertext: bodyPointer, count: body,
-                                   tag: bodyPointer + body, plaintext: buffer.baseAddress.map(UnsafeMutableRawPointer.init))
-                initialized = plain
-            }
-            try check(result, header, key)
-            return out
+            // Raw payload: decrypt straight into the output.
+            try check(aead.open(key: key, nonce: noncePointer, aad: aad, ciphertext: bodyPointer, count: body,
+                                tag: bodyPointer + body, plaintext: output.baseAddress), header, key)
+            return plain
         }
         reserveScratch(body)
         try check(aead.open(key: key, nonce: noncePointer, aad: aad, ciphertext: bodyPointer, count: body,
                             tag: bodyPointer + body, plaintext: scratch), header, key)
-        var produced: Int32 = 0
-        let out = [UInt8](unsafeUninitializedCapacity: plain) { buffer, initialized in
-            produced = LZ4BlockCodec.decompress(UnsafeRawBufferPointer(start: scratch, count: body),
-                                                into: UnsafeMutableRawPointer(buffer.baseAddress!), count: plain)
-            initialized = plain
-        }
+        let produced = LZ4BlockCodec.decompress(UnsafeRawBufferPointer(start: scratch, count: body),
+                                                into: output.baseAddress!, count: plain)
         guard Int(produced) == plain else { throw .decompressionFailed(shardID: header.shardID, code: produced) }
-        return out
+        return plain
     }
 
     /// Opens a sealed shard held in an array. See ``open(_:key:)-(UnsafeRawBufferPointer,_)``.

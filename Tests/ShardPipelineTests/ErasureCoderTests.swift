@@ -170,6 +170,24 @@ final class ErasureCoderTests: XCTestCase {
         }
     }
 
+    func testBenchmarkBaselineComputesTheSameCode() throws {
+        // dcsim-bench compares ErasureCoder with ErasureBaseline; both must compute the same RS.
+        let coder = try ErasureCoder(k: 6, m: 3)
+        let baseline = ErasureBaseline(k: 6, m: 3)
+        var rng = SimRandom(seed: 12)
+        let shard = rng.bytes(6 * 1000)
+        let fragments = coder.encode(shard)
+        var parity = [UInt8](repeating: 0, count: 3 * 1000), recovered = [UInt8](repeating: 0, count: 3 * 1000)
+        shard.withUnsafeBytes { d in parity.withUnsafeMutableBytes { baseline.encode(data: d.baseAddress!, parity: $0.baseAddress!, blockBytes: 1000) } }
+        for j in 0..<3 { XCTAssertEqual(Array(parity[j * 1000..<(j + 1) * 1000]), Array(fragments[6 + j].bytes[Fragment.headerBytes...])) }
+        shard.withUnsafeBytes { d in
+            parity.withUnsafeBytes { p in
+                recovered.withUnsafeMutableBytes { baseline.decode(data: d.baseAddress!, parity: p.baseAddress!, blockBytes: 1000, lost: 3, output: $0.baseAddress!) }
+            }
+        }
+        XCTAssertEqual(recovered, Array(shard.prefix(3000)))
+    }
+
     func testInvalidParametersAreRefused() {
         for (k, m) in [(0, 2), (2, 0), (60, 5), (-1, 1)] {
             XCTAssertThrowsError(try ErasureCoder(k: k, m: m), "RS(\(k),\(m))") { e in

@@ -117,6 +117,31 @@ final class ShardSealerTests: XCTestCase {
         XCTAssertEqual(Array(a[0..<32]), Array(c[0..<32]), "the header does not depend on the nonce")
     }
 
+    func testCallerOwnedBuffersGiveTheSameBytes() throws {
+        let sealer = try ShardSealer()
+        for seed in UInt64(0)..<100 {
+            var rng = SimRandom(seed: seed)
+            let payload = mixedPayload(Int(rng.below(seed % 10 == 0 ? 200_000 : 3000)), using: &rng)
+            let nonce = Nonce.random(using: &rng)
+            let viaArray = try sealer.seal(payload: payload, shardID: seed, version: 2, key: key, nonce: nonce)
+            var out = [UInt8](repeating: 0xEE, count: ShardSealer.sealedBytesBound(payloadBytes: payload.count) + 7)
+            let n = try payload.withUnsafeBytes { p in
+                try out.withUnsafeMutableBytes { try sealer.seal(payload: p, shardID: seed, version: 2, key: key, nonce: nonce, into: $0) }
+            }
+            XCTAssertEqual(Array(out.prefix(n)), viaArray, "seed \(seed)")
+            var plain = [UInt8](repeating: 0, count: payload.count)
+            let got = try viaArray.withUnsafeBytes { s in try plain.withUnsafeMutableBytes { try sealer.open(s, key: key, into: $0) } }
+            XCTAssertEqual(got, payload.count, "seed \(seed)")
+            XCTAssertEqual(plain, payload, "seed \(seed)")
+            if !payload.isEmpty {
+                var small = [UInt8](repeating: 0, count: payload.count - 1)
+                XCTAssertThrowsError(try viaArray.withUnsafeBytes { s in try small.withUnsafeMutableBytes { try sealer.open(s, key: key, into: $0) } }) { e in
+                    XCTAssertEqual(e as? ShardError, .payloadTooLarge(bytes: payload.count, limit: payload.count - 1), "seed \(seed)")
+                }
+            }
+        }
+    }
+
     // MARK: Integrity
 
     func testEverySingleBitFlipIsDetectedExhaustively() throws {
