@@ -99,6 +99,30 @@ final class ErasureCoderTests: XCTestCase {
         }
     }
 
+    func testEveryOneAndTwoBitErrorInAFragmentIsDetected() throws {
+        let coder = try ErasureCoder(k: 4, m: 2)
+        var rng = SimRandom(seed: 21)
+        let fragments = coder.encode(rng.bytes(150), stripeID: 3)
+        for index in [0, 5] {
+            let original = fragments[index].bytes
+            let bits = original.count * 8
+            var bytes = original
+            for a in 0..<bits {
+                bytes[a >> 3] ^= 1 << UInt8(a & 7)
+                XCTAssertNotNil(coder.check(Fragment(bytes: bytes), index: index), "fragment \(index): bit \(a)")
+                for b in (a + 1)..<bits {
+                    bytes[b >> 3] ^= 1 << UInt8(b & 7)
+                    if coder.check(Fragment(bytes: bytes), index: index) == nil {
+                        XCTFail("fragment \(index): bits \(a) and \(b) flipped but not detected")
+                    }
+                    bytes[b >> 3] ^= 1 << UInt8(b & 7)
+                }
+                bytes[a >> 3] ^= 1 << UInt8(a & 7)
+            }
+            XCTAssertEqual(bytes, original)
+        }
+    }
+
     func testMisplacedAndMixedFragmentsAreRejected() throws {
         let coder = try ErasureCoder(k: 4, m: 2)
         var rng = SimRandom(seed: 1)
