@@ -27,7 +27,7 @@ public struct Nonce: Sendable, Equatable, CustomStringConvertible {
 
     /// Draws a nonce from a simulation stream (12 bytes: one full word and half of the next).
     public static func random(using rng: inout SimRandom) -> Nonce {
-        var n = Nonce(bytes: [UInt8](repeating: 0, count: byteCount))
+        var n = Nonce(prefix: 0, counter: 0)
         withUnsafeMutableBytes(of: &n.raw) { rng.fill($0) }
         return n
     }
@@ -49,13 +49,12 @@ public struct Nonce: Sendable, Equatable, CustomStringConvertible {
         withUnsafeBytes(of: raw) { body($0) }
     }
 
-    public static func == (a: Nonce, b: Nonce) -> Bool { a.bytes == b.bytes }
+    public static func == (a: Nonce, b: Nonce) -> Bool {
+        withUnsafeBytes(of: a.raw) { x in withUnsafeBytes(of: b.raw) { y in x.elementsEqual(y) } }
+    }
 
-    public var description: String { bytes.map { String($0, radix: 16).leftPadded(2) }.joined() }
-}
-
-extension String {
-    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
+    /// Lowercase hex (nonces are not secret).
+    public var description: String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

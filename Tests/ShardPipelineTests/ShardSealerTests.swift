@@ -142,6 +142,20 @@ final class ShardSealerTests: XCTestCase {
         }
     }
 
+    func testNoncesAreSeededReproducibleAndDistinct() {
+        var a = SimRandom(seed: 5), b = SimRandom(seed: 5)
+        var seen = Set<[UInt8]>()
+        for i in 0..<10_000 {
+            let n = Nonce.random(using: &a)
+            XCTAssertEqual(n, Nonce.random(using: &b), "draw \(i)")
+            XCTAssertTrue(seen.insert(n.bytes).inserted, "draw \(i) repeated a nonce")
+        }
+        let counter = Nonce(prefix: 1, counter: 0x0102)
+        XCTAssertEqual(counter.bytes, [1, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual("\(counter)", "010000000201000000000000")
+        XCTAssertEqual(Nonce(bytes: counter.bytes), counter)
+    }
+
     // MARK: Integrity
 
     func testEverySingleBitFlipIsDetectedExhaustively() throws {
