@@ -186,6 +186,8 @@ public final class ErasureCoder {
         public var corrupt: [Int]
         /// Indices that were absent (`nil`).
         public var missing: [Int]
+        /// The stripe id the intact fragments carry.
+        public var stripeID: UInt64
     }
 
     /// Rebuilds the shard from any k intact fragments.
@@ -240,7 +242,7 @@ public final class ErasureCoder {
             }
             count = length
         }
-        return Decoded(bytes: bytes, corrupt: corrupt, missing: missing)
+        return Decoded(bytes: bytes, corrupt: corrupt, missing: missing, stripeID: stripe)
     }
 
     /// Rebuilds all k + m fragments (repair after loss or corruption): decode, then encode
@@ -248,8 +250,7 @@ public final class ErasureCoder {
     /// - Throws: as ``decode(_:)``.
     public func reconstruct(_ fragments: [Fragment?]) throws(ShardError) -> [Fragment] {
         let decoded = try decode(fragments)
-        let stripe = fragments.enumerated().first { $0.element != nil && check($0.element!, index: $0.offset) == nil }!.element!.stripeID
-        return encode(decoded.bytes, stripeID: stripe)
+        return encode(decoded.bytes, stripeID: decoded.stripeID)
     }
 
     /// Whether a set with `intact` intact fragments can be decoded (sizes mode).

@@ -1,4 +1,9 @@
 import SimCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What kind of bytes a payload holds, which decides how well it compresses.
 ///
@@ -153,9 +158,3 @@ public enum PayloadSynthesizer {
 
     private static func pow107(_ x: Int) -> Double { exp(1.07 * log(Double(x))) }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

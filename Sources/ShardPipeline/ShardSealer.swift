@@ -170,25 +170,35 @@ public final class ShardSealer {
     ///   ``ShardError/payloadTooLarge(bytes:limit:)`` if `output` is too small.
     public func open(_ shard: UnsafeRawBufferPointer, key: DataKey, into output: UnsafeMutableRawBufferPointer) throws(ShardError) -> Int {
         let header = try ShardHeader(parsing: shard, maxPlaintextBytes: maxPayloadBytes)
-        let p = shard.baseAddress!
-        let noncePointer = p + ShardFormat.headerBytes
-        let bodyPointer = noncePointer + Nonce.byteCount
         let body = Int(header.bodyBytes), plain = Int(header.plaintextBytes)
         guard output.count >= plain else { throw .payloadTooLarge(bytes: plain, limit: output.count) }
-        let aad = UnsafeRawBufferPointer(start: p, count: ShardFormat.headerBytes)
         if !header.isCompressed {
             // Raw payload: decrypt straight into the output.
-            try check(aead.open(key: key, nonce: noncePointer, aad: aad, ciphertext: bodyPointer, count: body,
-                                tag: bodyPointer + body, plaintext: output.baseAddress), header, key)
+            try authenticate(shard, header, key: key, bodyTo: output.baseAddress)
             return plain
         }
         reserveScratch(body)
-        try check(aead.open(key: key, nonce: noncePointer, aad: aad, ciphertext: bodyPointer, count: body,
-                            tag: bodyPointer + body, plaintext: scratch), header, key)
+        try authenticate(shard, header, key: key, bodyTo: scratch)
         let produced = LZ4BlockCodec.decompress(UnsafeRawBufferPointer(start: scratch, count: body),
                                                 into: output.baseAddress!, count: plain)
         guard Int(produced) == plain else { throw .decompressionFailed(shardID: header.shardID, code: produced) }
         return plain
+    }
+
+    /// GCM-decrypts the body of a parsed shard to `destination` (body bytes) and verifies the
+    /// tag over header, nonce and body.
+    private func authenticate(_ shard: UnsafeRawBufferPointer, _ header: ShardHeader, key: DataKey,
+                              bodyTo destination: UnsafeMutableRawPointer?) throws(ShardError) {
+        let p = shard.baseAddress!
+        let noncePointer = p + ShardFormat.headerBytes
+        let bodyPointer = noncePointer + Nonce.byteCount
+        let body = Int(header.bodyBytes)
+        switch aead.open(key: key, nonce: noncePointer, aad: UnsafeRawBufferPointer(start: p, count: ShardFormat.headerBytes),
+                         ciphertext: bodyPointer, count: body, tag: bodyPointer + body, plaintext: destination) {
+        case .ok: return
+        case .tagMismatch: throw .authenticationFailed(shardID: header.shardID, shardKey: header.keyID, givenKey: key.id)
+        case let .failure(operation, code): throw .openSSL(operation: operation, code: code)
+        }
     }
 
     /// Opens a sealed shard held in an array. See ``open(_:key:)-(UnsafeRawBufferPointer,_)``.
@@ -208,27 +218,13 @@ public final class ShardSealer {
         let result: Result<ShardHeader, ShardError> = shard.withUnsafeBytes { s in
             do throws(ShardError) {
                 let header = try ShardHeader(parsing: s, maxPlaintextBytes: maxPayloadBytes)
-                let body = Int(header.bodyBytes)
-                reserveScratch(max(body, 1))
-                let noncePointer = s.baseAddress! + ShardFormat.headerBytes
-                let bodyPointer = noncePointer + Nonce.byteCount
-                try check(aead.open(key: key, nonce: noncePointer,
-                                    aad: UnsafeRawBufferPointer(start: s.baseAddress, count: ShardFormat.headerBytes),
-                                    ciphertext: bodyPointer, count: body, tag: bodyPointer + body, plaintext: scratch),
-                          header, key)
+                reserveScratch(Int(header.bodyBytes))
+                try authenticate(s, header, key: key, bodyTo: scratch)
                 return .success(header)
             } catch {
                 return .failure(error)
             }
         }
         return try result.get()
-    }
-
-    private func check(_ result: AESGCM.OpenResult, _ header: ShardHeader, _ key: DataKey) throws(ShardError) {
-        switch result {
-        case .ok: return
-        case .tagMismatch: throw .authenticationFailed(shardID: header.shardID, shardKey: header.keyID, givenKey: key.id)
-        case let .failure(operation, code): throw .openSSL(operation: operation, code: code)
-        }
     }
 }

@@ -1,3 +1,5 @@
+import SimCore
+
 /// The stored size of a shard as the *simulation* accounts it, in both payload modes.
 ///
 /// Why a model: for the same seed, `--payload full` and `--payload sizes` must give the same
@@ -104,5 +106,3 @@ public struct ShardSizeModel: Sendable, Equatable {
         return ShardSizeModel(textBodyPPM: table)
     }
 }
-
-import SimCore
