@@ -18,10 +18,12 @@ public struct EventHandle: Hashable, Sendable {
 ///   property of the keys only, never of the heap's layout.
 /// - Layout: a 4-ary heap of 16-byte entries (time, sequence|slot). The buffer is 64-byte
 ///   aligned with the root placed so that a node's four children fill exactly one cache line.
-///   Each pending event owns a *slot* (recycled through a free list) that holds its payload,
-///   its sequence number (so a stale handle never matches a reused slot) and one bit in a
-///   pending-bitset. Popping reads the heap, the bitset (small enough to stay in cache) and
-///   the payload; the sequence numbers are only written when scheduling.
+///   Each pending event owns a *slot* (recycled through a last-in-first-out free list) that
+///   holds its payload next to the low 32 bits of its sequence number (so a stale handle never
+///   matches a reused slot), plus one bit in a pending-bitset. Popping reads the heap, the
+///   bitset (small enough to stay in cache) and the slot; the next `schedule` reuses the slot
+///   just freed, so its writes hit a cache line that is already loaded. Keep `Payload` small
+///   (the engine's is an enum of indices): slots are read at random when popping.
 /// - Allocation: none per event once the queue has reached its high-water mark. There is no
 ///   closure or class instance per event: `Payload` is a plain value chosen by the driver.
 /// - Cancellation: `cancel` clears the pending bit and releases the payload at once; the heap
@@ -31,15 +33,29 @@ public struct EventHandle: Hashable, Sendable {
 ///   counts live events only.
 /// - Complexity: `schedule` and `pop` are O(log₄ n). `pop` uses Floyd's bottom-up sift (walk
 ///   the hole to a leaf along the smaller children, then sift the last entry up): three
-///   comparisons per level. While the heap fits in a typical L2 cache the smallest child is
-///   chosen without branches (comparison results are unpredictable); beyond
-///   ``branchFreeLimit`` entries it branches, because speculating down the predicted child
-///   starts the next cache miss early, which matters more there than a mispredict.
+///   comparisons per level. While the heap is small (``branchFreeLimit``) the smallest child is
+///   chosen without branches (comparison results are unpredictable); beyond that it branches,
+///   because speculating down the predicted child starts the next cache miss early, which
+///   matters more there than a mispredict.
 /// - Value semantics: copies share storage until one of them is mutated (copy on write).
 ///
 /// Limits (checked with `precondition`): at most 2^24 − 1 events in the heap at once (16.7 M)
 /// and 2^40 events scheduled over a run (about 1.1 × 10^12).
 public struct EventQueue<Payload> {
+    /// A pending event's slot.
+    @usableFromInline struct Slot {
+        @usableFromInline var payload: Payload
+        /// The low 32 bits of the event's sequence number. A handle with the same slot and
+        /// tag belongs to this event if it was issued fewer than 2^32 schedules ago: every
+        /// event scheduled since has a different tag. 32 bits rather than 64 keep slots small
+        /// (the whole table is read at random), and older handles fall back to a heap lookup.
+        @usableFromInline var seqTag: UInt32
+        @inlinable @inline(__always) init(payload: Payload, seqTag: UInt32) {
+            self.payload = payload
+            self.seqTag = seqTag
+        }
+    }
+
     @usableFromInline struct Entry {
         @usableFromInline var time: Int64
         /// `seq << 24 | slot`: comparing keys compares sequence numbers, as seq is unique.
@@ -57,10 +73,8 @@ public struct EventQueue<Payload> {
         /// Heap entry 0 (the root), placed three entries into the allocation so that the
         /// children of entry i, 4i+1 … 4i+4, start on a cache-line boundary.
         @usableFromInline let heap: UnsafeMutablePointer<Entry>
-        /// The payload of each slot; initialised exactly where the pending bit is set.
-        @usableFromInline let payloads: UnsafeMutablePointer<Payload>
-        /// The sequence number of the event that last owned each slot.
-        @usableFromInline let slotSeqs: UnsafeMutablePointer<UInt64>
+        /// The slots; initialised exactly where the pending bit is set.
+        @usableFromInline let slots: UnsafeMutablePointer<Slot>
         /// One bit per slot: the slot's event is pending (scheduled, not fired, not cancelled).
         @usableFromInline let pendingBits: UnsafeMutablePointer<UInt64>
         /// The free list: a stack of slot numbers.
@@ -72,8 +86,7 @@ public struct EventQueue<Payload> {
                 byteCount: (capacity + EventQueue.heapPadding) * MemoryLayout<Entry>.stride, alignment: 64)
             heap = heapAllocation.bindMemory(to: Entry.self, capacity: capacity + EventQueue.heapPadding)
                 + EventQueue.heapPadding
-            payloads = .allocate(capacity: capacity)
-            slotSeqs = .allocate(capacity: capacity)
+            slots = .allocate(capacity: capacity)
             pendingBits = .allocate(capacity: EventQueue.bitWords(capacity))
             pendingBits.initialize(repeating: 0, count: EventQueue.bitWords(capacity))
             free = .allocate(capacity: capacity)
@@ -83,10 +96,9 @@ public struct EventQueue<Payload> {
         @usableFromInline func copy(capacity: Int, heapCount: Int, slotCount: Int, freeCount: Int) -> Storage {
             let new = Storage(capacity: capacity)
             new.heap.initialize(from: heap, count: heapCount)
-            new.slotSeqs.initialize(from: slotSeqs, count: slotCount)
             new.pendingBits.update(from: pendingBits, count: EventQueue.bitWords(slotCount))
             new.free.initialize(from: free, count: freeCount)
-            forEachPending(below: slotCount) { (new.payloads + $0).initialize(to: payloads[$0]) }
+            forEachPending(below: slotCount) { (new.slots + $0).initialize(to: slots[$0]) }
             return new
         }
 
@@ -103,11 +115,10 @@ public struct EventQueue<Payload> {
 
         deinit {
             if !_isPOD(Payload.self) {
-                forEachPending(below: capacity) { (payloads + $0).deinitialize(count: 1) }
+                forEachPending(below: capacity) { (slots + $0).deinitialize(count: 1) }
             }
             heapAllocation.deallocate()
-            payloads.deallocate()
-            slotSeqs.deallocate()
+            slots.deallocate()
             pendingBits.deallocate()
             free.deallocate()
         }
@@ -119,10 +130,11 @@ public struct EventQueue<Payload> {
     @inlinable static func bitWords(_ slots: Int) -> Int { (slots + 63) >> 6 }
     /// Cancelled entries are purged only once there are at least this many of them.
     public static var purgeMinimum: Int { 1024 }
-    /// Heaps up to this many entries (512 KiB, a typical L2 cache) pick the smallest child
-    /// without branches; larger ones branch (see the type's discussion). Chosen by measuring
-    /// the hold model at 10k and 1M pending events (`Scripts/bench-kernel.sh`).
-    @usableFromInline static var branchFreeLimit: Int { 1 << 15 }
+    /// Heaps up to this many entries (2 MiB) pick the smallest child without branches; larger
+    /// ones branch (see the type's discussion). Measured with the hold model on a 2-core EPYC
+    /// (512 KiB L2, 32 MiB shared L3): branch-free is ~10% faster up to 100k entries, and the
+    /// two cross between 120k and 150k; at 1M branch-free is 1.7× slower.
+    @usableFromInline static var branchFreeLimit: Int { 1 << 17 }
 
     @usableFromInline var storage: Storage
     /// Entries in the heap: live plus cancelled-but-not-yet-discarded.
@@ -164,8 +176,7 @@ public struct EventQueue<Payload> {
             slotCount &+= 1
         }
         let s = storage
-        (s.payloads + slot).initialize(to: payload)
-        s.slotSeqs[slot] = seq
+        (s.slots + slot).initialize(to: Slot(payload: payload, seqTag: UInt32(truncatingIfNeeded: seq)))
         s.pendingBits[slot >> 6] |= 1 << UInt64(slot & 63)
         live &+= 1
         let key = seq << Self.slotBits | UInt64(truncatingIfNeeded: slot)
@@ -192,7 +203,7 @@ public struct EventQueue<Payload> {
         makeUnique()
         let slot = Int(handle.slot)
         storage.pendingBits[slot >> 6] &= ~(1 << UInt64(slot & 63))
-        (storage.payloads + slot).deinitialize(count: 1)
+        (storage.slots + slot).deinitialize(count: 1)
         live &-= 1
         let cancelled = heapCount &- live
         if cancelled >= Self.purgeMinimum && cancelled > live { purgeCancelled() }
@@ -200,9 +211,19 @@ public struct EventQueue<Payload> {
     }
 
     /// Whether the event behind `handle` is still pending.
+    ///
+    /// O(1), except for a handle whose event was scheduled 2^32 or more events ago, which is
+    /// looked up in the heap in O(n) (see ``Slot/seqTag``).
     @inlinable public func isPending(_ handle: EventHandle) -> Bool {
         let slot = Int(handle.slot)
-        return slot < slotCount && isPendingSlot(slot) && storage.slotSeqs[slot] == handle.seq
+        guard slot < slotCount, isPendingSlot(slot),
+              storage.slots[slot].seqTag == UInt32(truncatingIfNeeded: handle.seq) else { return false }
+        if nextSeq &- handle.seq <= 1 << 32 { return true }
+        // The slot's owner has the same low 32 bits but may be a later event: the handle's
+        // event is pending exactly if its key is still in the heap.
+        let key = handle.seq << Self.slotBits | UInt64(slot)
+        for i in 0..<heapCount where storage.heap[i].key == key { return true }
+        return false
     }
 
     /// The time of the earliest pending event, or `nil` when none is pending.
@@ -225,8 +246,8 @@ public struct EventQueue<Payload> {
         }
         let top = storage.heap[0]
         let slot = Int(top.key & Self.slotMask)
-        // Read the payload before the sift so its cache miss overlaps the heap walk.
-        let payload = (storage.payloads + slot).move()
+        // Read the slot before the sift so its cache miss overlaps the heap walk.
+        let payload = (storage.slots + slot).move().payload
         removeTop()
         storage.pendingBits[slot >> 6] &= ~(1 << UInt64(slot & 63))
         release(slot)

@@ -148,6 +148,28 @@ final class EventQueueTests: XCTestCase {
         _ = newest
     }
 
+    func testHandlesOlderThan2To32SchedulesAreStillExact() {
+        // Slots keep only the low 32 bits of the sequence number; jump the counter to make an
+        // event with the same slot and the same low bits as a fired one.
+        var queue = EventQueue<String>()
+        let old = queue.schedule("old", at: SimTime(nanoseconds: 1))
+        let keeper = queue.schedule("keeper", at: SimTime(nanoseconds: 1_000))
+        XCTAssertEqual(queue.pop()?.payload, "old")
+        queue.nextSeq = old.seq + (1 << 32)
+        let alias = queue.schedule("alias", at: SimTime(nanoseconds: 2))
+        XCTAssertEqual(alias.slot, old.slot, "test premise: the slot is reused")
+        XCTAssertEqual(UInt32(truncatingIfNeeded: alias.seq), UInt32(truncatingIfNeeded: old.seq), "test premise: same low bits")
+        XCTAssertFalse(queue.isPending(old))
+        XCTAssertFalse(queue.cancel(old), "a stale handle must not cancel the event that aliases it")
+        XCTAssertTrue(queue.isPending(alias))
+        // An old handle whose event is still pending is found in the heap.
+        XCTAssertTrue(queue.isPending(keeper))
+        XCTAssertTrue(queue.cancel(keeper))
+        XCTAssertFalse(queue.isPending(keeper))
+        XCTAssertEqual(queue.pop()?.payload, "alias")
+        XCTAssertNil(queue.pop())
+    }
+
     func testCancelledEntriesArePurgedSoTimersCannotFillTheQueue() {
         // A request-timeout pattern: every event arms a far-future timer and cancels the
         // previous one. Without purging, the heap would hold every cancelled timer.
