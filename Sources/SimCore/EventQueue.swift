@@ -114,9 +114,7 @@ public struct EventQueue<Payload> {
         }
 
         deinit {
-            if !_isPOD(Payload.self) {
-                forEachPending(below: capacity) { (slots + $0).deinitialize(count: 1) }
-            }
+            forEachPending(below: capacity) { (slots + $0).deinitialize(count: 1) }
             heapAllocation.deallocate()
             slots.deallocate()
             pendingBits.deallocate()
@@ -132,7 +130,7 @@ public struct EventQueue<Payload> {
     public static var purgeMinimum: Int { 1024 }
     /// Heaps up to this many entries (2 MiB) pick the smallest child without branches; larger
     /// ones branch (see the type's discussion). Measured with the hold model on a 2-core EPYC
-    /// (512 KiB L2, 32 MiB shared L3): branch-free is ~10% faster up to 100k entries, and the
+    /// (1 MiB L2 per core, 32 MiB shared L3): branch-free is ~10% faster up to 100k entries, and the
     /// two cross between 120k and 150k; at 1M branch-free is 1.7× slower.
     @usableFromInline static var branchFreeLimit: Int { 1 << 17 }
 
