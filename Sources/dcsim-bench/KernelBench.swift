@@ -41,8 +41,8 @@ enum KernelBench {
         let n = argument(0, default: 10_000_000)
         let p = argument(1, default: 10_000)
         let seed = argument(2, default: 42)
-        guard p >= 1, p < (1 << 24) else {
-            print("dcsim-bench kernel: P must be in 1..<16777216, got \(p)")
+        guard n >= 1, p >= 1, p < (1 << 24) else {
+            print("dcsim-bench kernel: need N >= 1 and P in 1..<16777216, got N=\(n) P=\(p)")
             exit(2)
         }
         let result = hold(pops: Int(n), pending: Int(p), seed: seed)
