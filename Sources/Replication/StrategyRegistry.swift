@@ -51,8 +51,7 @@ public enum StrategyRegistry {
             return (entry, config, nil)
         }
         let names = presets.map(\.name) + protocols.map(\.name)
-        let best = names.min { editDistance($0, config.name) < editDistance($1, config.name) }
-        let hint = best.flatMap { editDistance($0, config.name) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+        let hint = didYouMean(config.name, among: names)
         throw StrategyError(strategy: config.name,
                             message: "unknown strategy\(hint); presets: \(presets.map(\.name).joined(separator: ", ")); protocols: \(protocols.map(\.name).joined(separator: ", "))",
                             location: config.location)

@@ -333,6 +333,12 @@ public enum ConfigUnits {
 // MARK: - Suggestions
 
 /// ` (did you mean 'x'?)` when a candidate is within a small edit distance, else "".
+/// Public so plug-ins and the CLI suggest names exactly as the config layer does.
+public func didYouMean(_ word: String, among candidates: [String]) -> String {
+    suggestion(for: word, among: candidates)
+}
+
+/// ` (did you mean 'x'?)` when a candidate is within a small edit distance, else "".
 func suggestion(for word: String, among candidates: [String]) -> String {
     guard let best = closest(to: word, among: candidates) else { return "" }
     return " (did you mean '\(best)'?)"

@@ -17,8 +17,7 @@ public enum Simulator {
         let unknown = SLOEvaluator.unknownMetrics(scenario.slos)
         if let slo = unknown.first {
             let names = SLOEvaluator.metrics.map(\.name)
-            let best = names.min { editDistance($0, slo.metric) < editDistance($1, slo.metric) }
-            let hint = best.flatMap { editDistance($0, slo.metric) <= 4 ? " (did you mean '\($0)'?)" : nil } ?? ""
+            let hint = didYouMean(slo.metric, among: names)
             let place = slo.location.map { "\($0): " } ?? "\(scenario.source): "
             throw SetupError(description: "\(place)error: slo.\(slo.metric): unknown metric\(hint); allowed: \(names.joined(separator: ", "))")
         }

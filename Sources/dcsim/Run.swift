@@ -62,7 +62,7 @@ struct Run: ParsableCommand {
         }
         var parsedDuration: SimDuration?
         if let duration {
-            guard let d = DurationSyntax.parse(duration), d > .zero else {
+            guard let d = try? ConfigUnits.duration(duration), d > .zero else {
                 printError("error: --duration: '\(duration)' is not a positive duration; use e.g. 90s, 10m, 2h")
                 throw Exit.badInput
             }
@@ -96,6 +96,9 @@ struct Run: ParsableCommand {
         do {
             result = try Simulator.run(scenario)
         } catch let e as StrategyError {
+            printError(e.description)
+            throw Exit.badInput
+        } catch let e as ConfigErrors {
             printError(e.description)
             throw Exit.badInput
         } catch let e as Simulator.SetupError {

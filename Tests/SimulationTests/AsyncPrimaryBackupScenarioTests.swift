@@ -44,6 +44,23 @@ final class AsyncPrimaryBackupScenarioTests: XCTestCase {
         XCTAssertEqual(ratio, 3, accuracy: 0.3, "stored bytes ratio three copies / one copy")
     }
 
+    /// Strategy parameters parse with the file syntax and fail with a located message.
+    func testBadStrategyParametersAreLocatedErrors() throws {
+        let base = try TestScenarios.small()
+        var s = base
+        s.strategy = StrategyConfig(name: "async-geo", parameters: [
+            .init(key: "copies", value: .number(9), location: SourceLocation(file: "x.yaml", line: 7, column: 3))])
+        XCTAssertThrowsError(try Simulator.run(s)) { error in
+            XCTAssertTrue("\(error)".contains("x.yaml:7:3"), "\(error)")
+        }
+        s.strategy = StrategyConfig(name: "async-geo", parameters: [.init(key: "batch_intervall", value: .string("1s"))])
+        XCTAssertThrowsError(try Simulator.run(s)) { error in
+            XCTAssertTrue("\(error)".contains("did you mean 'batch_interval'"), "\(error)")
+        }
+        s.strategy = StrategyConfig(name: "async-geo", parameters: [.init(key: "batch_interval", value: .string("250ms"))])
+        XCTAssertTrue(try Simulator.run(s).scenario.strategySummary.contains("batch_interval=250ms"))
+    }
+
     /// An unknown strategy is a configuration error naming the closest preset.
     func testUnknownStrategyIsAClearError() throws {
         XCTAssertThrowsError(try Simulator.run(TestScenarios.small(strategy: "async-goe"))) { error in
