@@ -25,7 +25,8 @@ public struct Distribution: Hashable, Sendable, CustomStringConvertible {
         /// Exponential with the given mean (rate = 1/mean).
         case exponential(mean: Double)
         /// Normal with mean and standard deviation (samples below 0 are possible; clamp with
-        /// `min` where the field cannot be negative — the YAML layer does so for durations).
+        /// `min` where the field cannot be negative; the YAML layer rejects an unclamped normal
+        /// for durations, sizes and counts rather than clamping it silently).
         case normal(mean: Double, stddev: Double)
         /// Log-normal: `exp(N(mu, sigma))`; the median is `exp(mu)`.
         case logNormal(mu: Double, sigma: Double)
