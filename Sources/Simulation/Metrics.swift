@@ -159,22 +159,26 @@ struct Metrics {
         var under: UInt64 = 0
         var histogram = [UInt64](repeating: 0, count: 8)
         var liveLogical: UInt64 = 0
-        for (i, shard) in e.shards.enumerated() {
-            let key = ShardKey(UInt64(i))
-            let placement = e.strategy.placement(of: key, home: Int(shard.homeDC))
-            var intact = 0
-            var intactAnywhere = 0
-            for node in 0..<topo.nodes.count {
-                guard let c = e.stores[node].get(key), !c.corrupt, c.stamp >= shard.acked, shard.acked > .none else { continue }
-                intactAnywhere += 1
-                if e.liveness.isUp(node) { intact += 1 }
+        // One pass over every stored copy (O(copies), not O(shards × nodes)); counts are
+        // sums, so the stores' hash order cannot change them.
+        var intactLive = [UInt16](repeating: 0, count: e.shards.count)
+        var intactAnywhere = [UInt16](repeating: 0, count: e.shards.count)
+        for node in 0..<topo.nodes.count {
+            let up = e.liveness.isUp(node)
+            for (key, c) in e.stores[node].copies {
+                let i = Int(key.raw)
+                let acked = e.shards[i].acked
+                guard acked > .none, !c.corrupt, c.stamp >= acked else { continue }
+                intactAnywhere[i] &+= 1
+                if up { intactLive[i] &+= 1 }
             }
-            if shard.acked > .none {
-                if intactAnywhere == 0 { lost += 1 }
-                if intact < placement.count { under += 1 }
-                histogram[min(intact, histogram.count - 1)] += 1
-                liveLogical += UInt64(shard.logicalBytes)
-            }
+        }
+        for (i, shard) in e.shards.enumerated() where shard.acked > .none {
+            let placed = e.strategy.placement(of: ShardKey(UInt64(i)), home: Int(shard.homeDC)).count
+            if intactAnywhere[i] == 0 { lost += 1 }
+            if Int(intactLive[i]) < placed { under += 1 }
+            histogram[min(Int(intactLive[i]), histogram.count - 1)] += 1
+            liveLogical += UInt64(shard.logicalBytes)
         }
         let stored = e.stores.reduce(UInt64(0)) { $0 + UInt64($1.usedBytes) }
         let redundancy = RedundancyFigures(shards: UInt64(e.shards.count), acknowledgedWrites: acknowledged,
