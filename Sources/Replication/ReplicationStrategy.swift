@@ -15,6 +15,15 @@ import SimConfig
 /// Adding a strategy is adding a folder under `Strategies/` and one line in
 /// ``StrategyRegistry``; the engine is generic over this protocol and is specialised per
 /// strategy, so there is no existential dispatch per event.
+///
+/// Time: the `now` a node's handler receives is **that node's local clock** (true simulated
+/// time plus the node's clock skew and drift, which clock faults set). A strategy never sees
+/// true time, so last-writer-wins timestamps and leases suffer skew as they would in a real
+/// system. Timers are relative (`setTimer(after:)`) and fire after that much true time.
+///
+/// Durability: state a real node would keep on disk (a log, an outbox, hints, a key index)
+/// must survive ``nodeDown(_:diskLost:now:)`` when `diskLost` is false and be dropped when
+/// it is true; everything else is volatile and is lost on every crash.
 public protocol ReplicationStrategy: SendableMetatype {
     /// Messages exchanged between nodes (the protocol's wire format, as a value).
     associatedtype Message
@@ -52,8 +61,14 @@ public protocol ReplicationStrategy: SendableMetatype {
     /// The nodes that should hold `key`, whose data belongs to DC `home` (for routing and
     /// redundancy accounting), primary first.
     func placement(of key: ShardKey, home: Int) -> [Int]
-    /// How many intact copies (or fragments) are needed to read `key`.
-    var copiesNeededToRead: Int { get }
+    /// How many distinct intact fragments are needed to read a key stored as fragments
+    /// (erasure coding's k). A whole copy (``StorageRequest/put`` with `fragment: -1`) is
+    /// readable alone. Default 1.
+    var fragmentsNeededToRead: Int { get }
+}
+
+extension ReplicationStrategy {
+    public var fragmentsNeededToRead: Int { 1 }
 }
 
 /// What a strategy knows of the world it runs in: the topology and derived tables.
@@ -161,9 +176,30 @@ public enum ClientResult: Sendable, Equatable {
 /// A local storage operation a strategy asks its node to perform.
 public enum StorageRequest: Sendable {
     /// Store a copy if `stamp` is newer than what the node has (a tombstone for deletes).
-    case put(ShardKey, Stamp, storedBytes: Int, tombstone: Bool)
-    /// Read the node's copy.
+    /// `fragment` is -1 for a whole copy, or the index of an erasure-coded fragment
+    /// (`storedBytes` is then the fragment's size).
+    case put(ShardKey, Stamp, storedBytes: Int, tombstone: Bool, fragment: Int)
+    /// Read the node's copy (or fragment).
     case get(ShardKey)
+    /// Remove the node's copy of `key` if it is a tombstone no newer than `upTo` (tombstone
+    /// garbage collection after a grace period). Completes `.stored` if removed, `.missing`
+    /// otherwise.
+    case purge(ShardKey, upTo: Stamp)
+    /// Remove the node's copy or fragment of `key` unconditionally (e.g. a replica dropped
+    /// after transcoding to fragments). Completes `.stored` if removed, `.missing` otherwise.
+    case drop(ShardKey)
+
+    /// A whole-copy put (the common case).
+    @inlinable public static func put(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool) -> StorageRequest {
+        .put(key, stamp, storedBytes: storedBytes, tombstone: tombstone, fragment: -1)
+    }
+
+    /// The key this request is about.
+    @inlinable public var key: ShardKey {
+        switch self {
+        case .put(let k, _, _, _, _), .get(let k), .purge(let k, _), .drop(let k): return k
+        }
+    }
 }
 
 /// The result of a storage operation.
@@ -177,8 +213,11 @@ public struct StorageCompletion: Sendable {
         case stored
         /// A put was ignored because the node already had `Stamp` or newer.
         case superseded(Stamp)
-        /// A get found an intact copy.
+        /// A get found an intact copy (or, for fragments, the fragment with that index in
+        /// `fragment`; -1 for a whole copy).
         case found(Stamp, tombstone: Bool)
+        /// A get found an intact erasure-coded fragment.
+        case foundFragment(Stamp, index: Int, tombstone: Bool)
         /// A get found no copy, or only a corrupt one (corruption is counted by the engine).
         case missing
         /// The disk failed the operation (a disk fault).

@@ -56,6 +56,28 @@ public struct StrategyParameters {
         return try find(key)?.bool() ?? defaultValue
     }
 
+    /// A map parameter (`{ams: 2, mia: 1}`) as its entries in file order, or `nil` when absent.
+    public mutating func map(_ key: String) throws -> [StrategyConfig.Parameter]? {
+        used.insert(key)
+        guard let p = find(key) else { return nil }
+        guard case .map(let entries) = p.value else {
+            throw ConfigErrors([p.error("expected a map such as {ams: 2, mia: 1}, got '\(p.value)'")])
+        }
+        return entries.map { StrategyConfig.Parameter(key: $0.key, value: $0.value, location: $0.location ?? p.location) }
+    }
+
+    /// A probability parameter (`0.1`, `10%`), or `defaultValue` when absent.
+    public mutating func probability(_ key: String, default defaultValue: Double) throws -> Double {
+        used.insert(key)
+        return try find(key)?.probability() ?? defaultValue
+    }
+
+    /// Where `key` was written (or the strategy's own location), for errors.
+    public func location(of key: String) -> SourceLocation? { find(key)?.location ?? location }
+
+    /// Whether the scenario gave `key` explicitly.
+    public func has(_ key: String) -> Bool { find(key) != nil }
+
     /// Throws for the first parameter no getter asked for.
     public func finish() throws {
         for p in parameters where !used.contains(p.key) {

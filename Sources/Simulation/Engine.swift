@@ -376,8 +376,9 @@ final class Engine<S: ReplicationStrategy> {
         let node = Int(jobs[slot].node)
         let kind: OperationKind
         switch jobs[slot].request {
-        case .put(_, _, _, let tombstone): kind = tombstone ? .delete : .write
+        case .put(_, _, _, let tombstone, _): kind = tombstone ? .delete : .write
         case .get: kind = .read
+        case .purge, .drop: kind = .delete
         }
         let service = scenario.topology.nodes[node].serviceTime(for: kind).sample(&diskRNG)
         jobs[slot].started = now
@@ -393,8 +394,8 @@ final class Engine<S: ReplicationStrategy> {
         if let next = stations[node].complete() { startDisk(next) }
         let outcome: StorageCompletion.Outcome
         switch job.request {
-        case .put(let key, let stamp, let bytes, let tombstone):
-            if let held = stores[node].put(key, stamp, storedBytes: bytes, tombstone: tombstone) {
+        case .put(let key, let stamp, let bytes, let tombstone, let fragment):
+            if let held = stores[node].put(key, stamp, storedBytes: bytes, tombstone: tombstone, fragment: fragment) {
                 outcome = .superseded(held)
             } else {
                 outcome = .stored
@@ -406,23 +407,23 @@ final class Engine<S: ReplicationStrategy> {
                     outcome = .missing
                 } else {
                     sizer.verifyRead(key: key, stamp: copy.stamp)
-                    outcome = .found(copy.stamp, tombstone: copy.tombstone)
+                    outcome = copy.fragment < 0 ? .found(copy.stamp, tombstone: copy.tombstone)
+                        : .foundFragment(copy.stamp, index: Int(copy.fragment), tombstone: copy.tombstone)
                 }
             } else {
                 outcome = .missing
             }
+        case .purge(let key, let upTo):
+            outcome = stores[node].remove(key, tombstoneUpTo: upTo) ? .stored : .missing
+        case .drop(let key):
+            outcome = stores[node].remove(key) ? .stored : .missing
         }
         complete(job, outcome: outcome)
     }
 
     func complete(_ job: DiskJob, outcome: StorageCompletion.Outcome) {
         let node = Int(job.node)
-        let key: ShardKey
-        switch job.request {
-        case .put(let k, _, _, _): key = k
-        case .get(let k): key = k
-        }
-        strategy.storageCompleted(StorageCompletion(token: job.token, key: key, outcome: outcome),
+        strategy.storageCompleted(StorageCompletion(token: job.token, key: job.request.key, outcome: outcome),
                                   at: node, now: now, rng: &strategyRNG, effects: &effects)
         perform(at: node)
     }

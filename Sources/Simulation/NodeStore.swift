@@ -11,6 +11,8 @@ struct NodeStore {
         var tombstone: Bool
         var storedBytes: Int32
         var corrupt: Bool
+        /// -1 for a whole copy, else the erasure-coded fragment index.
+        var fragment: Int16 = -1
     }
 
     private(set) var copies: [ShardKey: Copy] = [:]
@@ -18,15 +20,34 @@ struct NodeStore {
 
     /// Stores a copy if `stamp` is newer than the one held. Returns the stamp already held
     /// when it is as new or newer (the put is superseded).
-    mutating func put(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool) -> Stamp? {
-        if let old = copies[key], !old.corrupt, old.stamp >= stamp { return old.stamp }
+    mutating func put(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool, fragment: Int = -1) -> Stamp? {
+        if let old = copies[key], !old.corrupt, old.stamp > stamp || (old.stamp == stamp && old.fragment == Int16(fragment)) {
+            return old.stamp
+        }
         let bytes = Int32(tombstone ? 0 : storedBytes)
         usedBytes += Int64(bytes) - Int64(copies[key]?.storedBytes ?? 0)
-        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false)
+        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false, fragment: Int16(fragment))
         return nil
     }
 
     func get(_ key: ShardKey) -> Copy? { copies[key] }
+
+    /// Removes the copy of `key`; with `tombstoneUpTo`, only a tombstone no newer than it.
+    /// Returns whether something was removed.
+    mutating func remove(_ key: ShardKey, tombstoneUpTo: Stamp? = nil) -> Bool {
+        guard let old = copies[key] else { return false }
+        if let limit = tombstoneUpTo, !(old.tombstone && old.stamp <= limit) { return false }
+        usedBytes -= Int64(old.storedBytes)
+        copies[key] = nil
+        return true
+    }
+
+    /// Marks the copy of `key` corrupt (bit rot). Returns whether there was an intact copy.
+    mutating func corrupt(_ key: ShardKey) -> Bool {
+        guard let old = copies[key], !old.corrupt else { return false }
+        copies[key]!.corrupt = true
+        return true
+    }
 
     mutating func loseEverything() {
         copies.removeAll()

@@ -49,7 +49,7 @@ final class AsyncPrimaryBackupScenarioTests: XCTestCase {
         let base = try TestScenarios.small()
         var s = base
         s.strategy = StrategyConfig(name: "async-geo", parameters: [
-            .init(key: "copies", value: .number(9), location: SourceLocation(file: "x.yaml", line: 7, column: 3))])
+            .init(key: "copies", value: .number(99), location: SourceLocation(file: "x.yaml", line: 7, column: 3))])
         XCTAssertThrowsError(try Simulator.run(s)) { error in
             XCTAssertTrue("\(error)".contains("x.yaml:7:3"), "\(error)")
         }

@@ -8,8 +8,8 @@ import SimConfig
 /// primary node in the home DC, which stores it and acknowledges at once. The primary keeps
 /// an outbox per backup node and ships its contents in one batch per `batch_interval`; a
 /// backup stores every entry of a batch and then acknowledges the batch; an unacknowledged
-/// batch is shipped again after `ack_timeout`. Backups live in the `copies − 1` DCs nearest
-/// to the home DC.
+/// batch is shipped again after `ack_timeout`. Backups live where ``Placement`` puts them
+/// (by default the `copies − 1` DCs nearest to the home DC).
 ///
 /// Reads go to a replica in the reader's DC when that DC holds one (possibly stale: the
 /// batch may not have arrived), otherwise to the primary.
@@ -71,7 +71,8 @@ public struct AsyncPrimaryBackup: ReplicationStrategy {
 
     struct BatchRef: Hashable { var source: Int; var batch: UInt64 }
 
-    public let copies: Int
+    public let layout: Placement
+    public var copies: Int { layout.copies }
     public let batchInterval: SimDuration
     public let ackTimeout: SimDuration
     let world: StrategyWorld
@@ -81,8 +82,7 @@ public struct AsyncPrimaryBackup: ReplicationStrategy {
 
     public init(world: StrategyWorld, config: StrategyConfig) throws {
         var p = StrategyParameters(config, strategy: "async-primary-backup")
-        let dcs = world.topology.datacenters.count
-        copies = try p.int("copies", default: 3, in: 1...Swift.max(1, dcs))
+        layout = try Placement(&p, world: world, defaultCopies: 3)
         batchInterval = try p.duration("batch_interval", default: .seconds(1), minimum: .microseconds(1))
         ackTimeout = try p.duration("ack_timeout", default: .seconds(5), minimum: .milliseconds(1))
         try p.finish()
@@ -91,18 +91,12 @@ public struct AsyncPrimaryBackup: ReplicationStrategy {
     }
 
     public var summary: String {
-        "async-primary-backup copies=\(copies) batch_interval=\(batchInterval) ack_timeout=\(ackTimeout)"
+        "async-primary-backup \(layout.summary) batch_interval=\(batchInterval) ack_timeout=\(ackTimeout)"
     }
 
-    public var copiesNeededToRead: Int { 1 }
-
-    /// Replica DCs: the home DC, then the nearest others.
-    func replicaDCs(home: Int) -> ArraySlice<Int> {
-        ([home] + world.nearestDCs[home]).prefix(copies)
-    }
-
+    /// Replicas: by default the home DC, then the nearest others (see ``Placement``).
     public func placement(of key: ShardKey, home: Int) -> [Int] {
-        replicaDCs(home: home).map { world.node(in: $0, for: key) }
+        layout.nodes(for: key, home: home)
     }
 
     public func coordinator(for request: ClientRequest, clientDC: Int, up: NodeLiveness) -> Int? {
@@ -151,13 +145,13 @@ public struct AsyncPrimaryBackup: ReplicationStrategy {
                 armFlush(node, &effects)
             case .ioError:
                 effects.reply(op, .failed)
-            case .found, .missing:
+            case .found, .foundFragment, .missing:
                 preconditionFailure("AsyncPrimaryBackup: a put completed as a get at node \(node)")
             }
         case .clientRead(let op):
             switch completion.outcome {
             case .found(let stamp, let tombstone): effects.reply(op, .found(stamp, tombstone: tombstone))
-            case .missing: effects.reply(op, .notFound)
+            case .missing, .foundFragment: effects.reply(op, .notFound)
             case .ioError: effects.reply(op, .failed)
             case .stored, .superseded:
                 preconditionFailure("AsyncPrimaryBackup: a get completed as a put at node \(node)")
