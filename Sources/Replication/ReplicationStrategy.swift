@@ -179,6 +179,10 @@ public enum StorageRequest: Sendable {
     /// `fragment` is -1 for a whole copy, or the index of an erasure-coded fragment
     /// (`storedBytes` is then the fragment's size).
     case put(ShardKey, Stamp, storedBytes: Int, tombstone: Bool, fragment: Int)
+    /// Last-writer-wins store: keep this copy if its `stamp.tiebreak` (a node-clock
+    /// timestamp the coordinator chose) is higher than the held copy's, whatever the
+    /// versions say — so clock skew can make an older write win, as in Cassandra.
+    case putLWW(ShardKey, Stamp, storedBytes: Int, tombstone: Bool)
     /// Read the node's copy (or fragment).
     case get(ShardKey)
     /// Remove the node's copy of `key` if it is a tombstone no newer than `upTo` (tombstone
@@ -197,7 +201,7 @@ public enum StorageRequest: Sendable {
     /// The key this request is about.
     @inlinable public var key: ShardKey {
         switch self {
-        case .put(let k, _, _, _, _), .get(let k), .purge(let k, _), .drop(let k): return k
+        case .put(let k, _, _, _, _), .putLWW(let k, _, _, _), .get(let k), .purge(let k, _), .drop(let k): return k
         }
     }
 }

@@ -376,7 +376,7 @@ final class Engine<S: ReplicationStrategy> {
         let node = Int(jobs[slot].node)
         let kind: OperationKind
         switch jobs[slot].request {
-        case .put(_, _, _, let tombstone, _): kind = tombstone ? .delete : .write
+        case .put(_, _, _, let tombstone, _), .putLWW(_, _, _, let tombstone): kind = tombstone ? .delete : .write
         case .get: kind = .read
         case .purge, .drop: kind = .delete
         }
@@ -396,6 +396,12 @@ final class Engine<S: ReplicationStrategy> {
         switch job.request {
         case .put(let key, let stamp, let bytes, let tombstone, let fragment):
             if let held = stores[node].put(key, stamp, storedBytes: bytes, tombstone: tombstone, fragment: fragment) {
+                outcome = .superseded(held)
+            } else {
+                outcome = .stored
+            }
+        case .putLWW(let key, let stamp, let bytes, let tombstone):
+            if let held = stores[node].putLWW(key, stamp, storedBytes: bytes, tombstone: tombstone) {
                 outcome = .superseded(held)
             } else {
                 outcome = .stored

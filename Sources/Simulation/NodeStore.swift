@@ -30,6 +30,18 @@ struct NodeStore {
         return nil
     }
 
+    /// Last-writer-wins by timestamp (`stamp.tiebreak`), then version.
+    mutating func putLWW(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool) -> Stamp? {
+        if let old = copies[key], !old.corrupt,
+           (old.stamp.tiebreak, old.stamp.version) >= (stamp.tiebreak, stamp.version) {
+            return old.stamp
+        }
+        let bytes = Int32(tombstone ? 0 : storedBytes)
+        usedBytes += Int64(bytes) - Int64(copies[key]?.storedBytes ?? 0)
+        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false)
+        return nil
+    }
+
     func get(_ key: ShardKey) -> Copy? { copies[key] }
 
     /// Removes the copy of `key`; with `tombstoneUpTo`, only a tombstone no newer than it.
