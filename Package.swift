@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "SimNetworkTests", dependencies: ["SimNetwork", "SimCore"]),
         .testTarget(name: "ShardPipelineTests", dependencies: ["ShardPipeline", "SimCore"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "SimCore", "SimNetwork", "SimConfig"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Simulation", "SimCore", "SimNetwork", "SimConfig"]),
         .testTarget(name: "SimConfigTests", dependencies: ["SimConfig", "SimCore", "SimTestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Reports", "SimConfig", "SimTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimTestSupport"]),
