@@ -65,10 +65,40 @@ public protocol ReplicationStrategy: SendableMetatype {
     /// (erasure coding's k). A whole copy (``StorageRequest/put`` with `fragment: -1`) is
     /// readable alone. Default 1.
     var fragmentsNeededToRead: Int { get }
+    /// How many of ``placement(of:home:)``'s nodes must be up (and reachable) for a read /
+    /// a write to succeed — the quorum sizes. Used for time-weighted availability, which
+    /// needs no traffic. Defaults: `fragmentsNeededToRead` and 1.
+    var replicasToRead: Int { get }
+    var replicasToWrite: Int { get }
+    /// What this configuration survives (see ``FaultTolerance``). Default: nothing.
+    var tolerance: FaultTolerance { get }
 }
 
 extension ReplicationStrategy {
     public var fragmentsNeededToRead: Int { 1 }
+    public var replicasToRead: Int { fragmentsNeededToRead }
+    public var replicasToWrite: Int { 1 }
+    public var tolerance: FaultTolerance { FaultTolerance() }
+}
+
+/// What a strategy, as configured, promises to survive without losing an acknowledged write
+/// or becoming unavailable. The fault planner's default budget draws random faults only
+/// within it (so any loss is a bug); `fault_budget: unlimited` lifts it.
+public struct FaultTolerance: Sendable, Equatable, CustomStringConvertible {
+    /// Datacenters that may be down at once (disks kept).
+    public var datacenters: Int
+    /// Nodes that may be down at once (disks kept), anywhere.
+    public var nodes: Int
+    /// Whether those failures may also lose their disks.
+    public var diskLoss: Bool
+    /// Whether network partitions are within tolerance.
+    public var partitions: Bool
+    public init(datacenters: Int = 0, nodes: Int = 0, diskLoss: Bool = false, partitions: Bool = false) {
+        self.datacenters = datacenters; self.nodes = nodes; self.diskLoss = diskLoss; self.partitions = partitions
+    }
+    public var description: String {
+        "\(datacenters) DC(s), \(nodes) node(s) down at once\(diskLoss ? " with disk loss" : ", disks kept")\(partitions ? ", partitions" : "")"
+    }
 }
 
 /// What a strategy knows of the world it runs in: the topology and derived tables.

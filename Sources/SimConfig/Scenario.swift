@@ -36,6 +36,13 @@ public struct Scenario: Sendable {
     public var slos: [SLOSpec]
     /// How often time series are sampled for reports.
     public var sampleInterval: SimDuration
+    /// Random failure/repair processes (`chaos:`), validated by the fault planner.
+    public var chaos: FaultModeConfig?
+    /// Per-seed random fault parameters (`swarm:`), validated by the fault planner.
+    public var swarm: FaultModeConfig?
+    /// Which random faults may be drawn: only those the strategy is configured to survive
+    /// (so any loss is a bug), or any.
+    public var faultBudget: FaultBudget = .tolerated
 
     public init(name: String, summary: String, source: String, contentHash: String, topology: Topology,
                 seed: UInt64, duration: SimDuration, warmup: SimDuration, payload: PayloadMode,
@@ -249,6 +256,24 @@ public struct WorkloadConfig: Sendable, Hashable {
             self.timeout = timeout; self.retries = retries; self.backoff = backoff; self.failover = failover
         }
     }
+}
+
+/// The parameters of a random fault mode (`chaos:` or `swarm:`), kept typed-but-open with
+/// their locations; the fault planner validates them.
+public struct FaultModeConfig: Sendable, Hashable {
+    public var parameters: [StrategyConfig.Parameter]
+    public var location: SourceLocation?
+    public init(parameters: [StrategyConfig.Parameter], location: SourceLocation?) {
+        self.parameters = parameters; self.location = location
+    }
+}
+
+/// Which random faults the planner may draw.
+public enum FaultBudget: String, Sendable, Hashable {
+    /// Only faults within the strategy's stated tolerance.
+    case tolerated
+    /// Any fault (loss and unavailability are then expected findings).
+    case unlimited
 }
 
 /// One scripted fault: what, where, when, for how long. Parameters beyond these are kept

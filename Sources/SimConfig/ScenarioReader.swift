@@ -10,13 +10,9 @@ struct ScenarioReader {
     let resolveTopology: (YNode) -> Topology?
 
     static let topKeys = ["name", "description", "topology", "seed", "duration", "warmup", "payload", "strategy",
-                          "compare", "key_placement", "workload", "faults", "slo", "report"]
-    /// Keys the fault issue will add; rejected with a clear message until then.
-    static let reservedKeys: [String: String] = [
-        "chaos": "random failure/repair processes (MTTF/MTTR per DC and node)",
-        "swarm": "per-seed random fault parameters",
-        "fault_budget": "limiting random faults to what the strategy should survive",
-    ]
+                          "compare", "key_placement", "workload", "faults", "chaos", "swarm", "fault_budget", "slo", "report"]
+    /// Keys reserved for later work; rejected with a clear message until then.
+    static let reservedKeys: [String: String] = [:]
     static let workloadKeys = ["users", "regions", "devices", "devices_per_user", "rate", "daily_curve", "bursts", "mix",
                                "secret_chats", "groups", "group_size", "chat_zipf", "chats_per_user", "edits", "deletes",
                                "ttl", "mutation_delay", "device_sync", "history_reads", "client"]
@@ -91,6 +87,19 @@ struct ScenarioReader {
             // In start order; the sort is stable, so simultaneous faults keep file order.
             faults = faults.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
         }
+        // Random fault modes: open parameter blocks, validated by the fault planner (which
+        // knows the strategy's tolerance), like strategy and fault parameters.
+        func block(_ key: String, what: String) -> [StrategyConfig.Parameter]? {
+            guard let n = top[key] else { return nil }
+            guard let m = n.mapping(allowed: nil, what: what) else { return nil }
+            guard emptyParameters(m.entries) else { return nil }
+            return m.entries.map { $0.parameter() }
+        }
+        let chaos = block("chaos", what: "chaos settings, e.g. {dc_mttf: 30d, dc_mttr: 2h}")
+        let swarm = block("swarm", what: "swarm settings, e.g. {faults: 3}")
+        let faultBudget = top["fault_budget"].map { n in
+            n.choice(["tolerated", "unlimited"], what: "fault budget")
+        } ?? "tolerated"
         var slos: [SLOSpec] = []
         if let m = top["slo"]?.mapping(allowed: nil, what: "a mapping from metric to bound, e.g. {availability: \">= 0.999\"}") {
             slos = m.entries.compactMap(readSLO)
@@ -98,11 +107,15 @@ struct ScenarioReader {
 
         guard diagnostics.errors.count == errorsBefore,
               let duration, let warmup, let payload, let strategy, let keyPlacement, let workload,
-              let sampleInterval, let seed else { return nil }
-        return Scenario(name: name, summary: summary, source: source, contentHash: contentHash, topology: topology,
-                        seed: seed, duration: duration, warmup: warmup, payload: payload, strategy: strategy,
-                        compareStrategies: compare, keyPlacement: keyPlacement, workload: workload, faults: faults,
-                        slos: slos, sampleInterval: sampleInterval)
+              let sampleInterval, let seed, let faultBudget else { return nil }
+        var scenario = Scenario(name: name, summary: summary, source: source, contentHash: contentHash, topology: topology,
+                                seed: seed, duration: duration, warmup: warmup, payload: payload, strategy: strategy,
+                                compareStrategies: compare, keyPlacement: keyPlacement, workload: workload, faults: faults,
+                                slos: slos, sampleInterval: sampleInterval)
+        scenario.chaos = chaos.map { FaultModeConfig(parameters: $0, location: top["chaos"]?.location) }
+        scenario.swarm = swarm.map { FaultModeConfig(parameters: $0, location: top["swarm"]?.location) }
+        scenario.faultBudget = faultBudget == "unlimited" ? .unlimited : .tolerated
+        return scenario
     }
 
     // MARK: Strategy

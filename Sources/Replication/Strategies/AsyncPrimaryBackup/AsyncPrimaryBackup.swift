@@ -94,6 +94,12 @@ public struct AsyncPrimaryBackup: ReplicationStrategy {
         "async-primary-backup \(layout.summary) batch_interval=\(batchInterval) ack_timeout=\(ackTimeout)"
     }
 
+    /// Up to `copies − 1` DCs may be down, disks kept (the outbox resumes); a disk loss of
+    /// the primary loses what it had not shipped, so disk loss is outside the tolerance.
+    public var tolerance: FaultTolerance {
+        FaultTolerance(datacenters: copies - 1, nodes: copies - 1, diskLoss: false, partitions: true)
+    }
+
     /// Replicas: by default the home DC, then the nearest others (see ``Placement``).
     public func placement(of key: ShardKey, home: Int) -> [Int] {
         layout.nodes(for: key, home: home)
