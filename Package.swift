@@ -8,6 +8,7 @@
 //   ShardPipeline      LZ4 + AES-256-GCM + HKDF + Reed–Solomon (the only importer of C libraries)
 //   SimConfig          YAML → typed, validated, immutable topology and scenario
 //   Replication        strategy plug-ins (one folder each): state machines that return actions
+//   Checker            history recording, JSON lines, the linearizability checker (needs SimCore only)
 //   Simulation         the driver: builds the world from a scenario and runs it
 //   Reports            text / JSON writers over a finished report
 //   dcsim              the command line (thin)
@@ -43,14 +44,15 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Replication", dependencies: ["SimCore", "SimNetwork", "SimConfig"]),
+        .target(name: "Checker", dependencies: ["SimCore"]),
         .target(name: "Simulation", dependencies: [
-            "SimCore", "SimNetwork", "SimConfig", "Replication",
+            "SimCore", "SimNetwork", "SimConfig", "Replication", "Checker",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Collections", package: "swift-collections"),
         ]),
         .target(name: "Reports", dependencies: ["Simulation", "SimConfig", "SimCore"]),
         .executableTarget(name: "dcsim", dependencies: [
-            "Simulation", "Reports", "SimConfig", "SimCore",
+            "Simulation", "Reports", "SimConfig", "SimCore", "Checker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], resources: []),
         .executableTarget(name: "dcsim-bench", dependencies: ["SimCore", "SimNetwork", "ShardPipeline"],
@@ -66,5 +68,6 @@ let package = Package(
         .testTarget(name: "SimConfigTests", dependencies: ["SimConfig", "SimCore", "SimTestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Reports", "SimConfig", "SimTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimTestSupport"]),
+        .testTarget(name: "CheckerTests", dependencies: ["Checker", "SimCore"]),
     ]
 )
