@@ -36,7 +36,21 @@ public enum JSONReport {
                  ("availability", .double(round6(o.availability))), ("latency", latency(o.latency))])
     }
 
-    static func value(_ r: SimulationReport, version: String) -> JSONValue {
+    /// The timeline as named columns and rows, the one definition that `report.json`,
+    /// `timeline.csv` and the HTML charts share: a new ``TimelineSample`` field is one column
+    /// here (and the HTML page charts it; see ``HTMLReport``'s timeline groups).
+    public static func timelineTable(_ r: SimulationReport) -> (columns: [String], rows: [[Double]]) {
+        let columns = ["time_s", "writes_ok", "writes_failed", "reads_ok", "reads_failed", "stale_reads",
+                       "mean_latency_ms", "nodes_up"]
+        let rows = r.timeline.map { t -> [Double] in
+            [t.time.seconds, Double(t.writesOK), Double(t.writesFailed), Double(t.readsOK), Double(t.readsFailed),
+             Double(t.staleReads), t.meanLatency, Double(t.nodesUp)]
+        }
+        return (columns, rows)
+    }
+
+    /// The report as an ordered JSON tree (what ``render(_:version:)`` serialises).
+    public static func value(_ r: SimulationReport, version: String) -> JSONValue {
         let s = r.scenario
         return .object([
             ("schema_version", .int(Int64(SimulationReport.schemaVersion))),
@@ -58,6 +72,7 @@ public enum JSONReport {
                              ("passed", .bool(slo.passed)), ("detail", .string(slo.detail))])
                 })),
             ])),
+            ("figures", .object(KeyFigures.all.map { ($0.name, .double(round6($0.read(r)))) })),
             ("workload", .object([
                 ("users", .int(Int64(r.workload.users))), ("devices", .int(Int64(r.workload.devices))),
                 ("messages", .int(Int64(r.workload.messages))), ("secret_messages", .int(Int64(r.workload.secretMessages))),
@@ -102,15 +117,11 @@ public enum JSONReport {
                          ("rejected", .int(Int64(n.rejected))), ("used_bytes", .int(n.usedBytes)),
                          ("wait", latency(n.wait)), ("response", latency(n.response))])
             })),
-            ("timeline", .object([
-                ("columns", .array(["time_s", "writes_ok", "writes_failed", "reads_ok", "reads_failed", "stale_reads",
-                                    "mean_latency_ms", "nodes_up"].map { .string($0) })),
-                ("rows", .array(r.timeline.map { t in
-                    .array([.double(t.time.seconds), .int(Int64(t.writesOK)), .int(Int64(t.writesFailed)),
-                            .int(Int64(t.readsOK)), .int(Int64(t.readsFailed)), .int(Int64(t.staleReads)),
-                            .double(t.meanLatency), .int(Int64(t.nodesUp))])
-                })),
-            ])),
+            ("timeline", {
+                let t = timelineTable(r)
+                return .object([("columns", .array(t.columns.map { .string($0) })),
+                                ("rows", .array(t.rows.map { .array($0.map { .double($0) }) }))])
+            }()),
             ("kernel", .object([("events", .int(Int64(r.kernel.events))),
                                 ("max_pending_events", .int(Int64(r.kernel.maxPendingEvents))),
                                 ("simulated_seconds", .double(r.kernel.simulatedSeconds))])),

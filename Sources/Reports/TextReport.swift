@@ -13,6 +13,21 @@ public enum TextReport {
         out += "topology \(s.topology) (\(s.datacenters.count) DCs, \(s.nodeCount) nodes) · strategy \(s.strategy) · seed \(s.seed) · \(s.duration) simulated (warm-up \(s.warmup)) · payload \(s.payload)\n"
         out += "  \(s.strategySummary) · keys: \(s.keyPlacement)\n\n"
 
+        // The verdict first: it decides the exit code, and CI logs are read top down.
+        if r.slos.isEmpty {
+            out += bold("SLOs") + ": none set (exit code 0)\n\n"
+        } else {
+            let failed = r.slos.filter { !$0.passed }.count
+            out += bold("SLOs") + ": " + (failed == 0 ? green("all \(r.slos.count) met") : red("\(failed) of \(r.slos.count) failed")) + "\n"
+            let width = r.slos.map(\.metric.count).max() ?? 0
+            for slo in r.slos {
+                let v = slo.value.map { num($0) } ?? "n/a"
+                out += "  " + (slo.passed ? green("PASS") : red("FAIL")) + "  " + slo.metric.padding(width)
+                    + "  \(v) (required \(slo.comparison) \(num(slo.threshold)))\n"
+            }
+            out += "\n"
+        }
+
         out += bold("Workload") + "\n"
         let classes = r.workload.messagesByClass.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         out += "  \(r.workload.users) users, \(r.workload.devices) devices; \(r.workload.messages) cloud messages (\(classes)); \(r.workload.secretMessages) secret (relayed, not stored)\n\n"
@@ -38,14 +53,6 @@ public enum TextReport {
         out += bold("Network") + "\n"
         out += "  WAN \(bytes(r.network.wanBytes)) · \(num(r.network.messagesPerOperation)) messages per client operation\n\n"
 
-        if !r.slos.isEmpty {
-            out += bold("SLOs") + "\n"
-            for slo in r.slos {
-                let v = slo.value.map { num($0) } ?? "n/a"
-                out += "  " + (slo.passed ? green("PASS") : red("FAIL")) + "  \(slo.metric) = \(v) (required \(slo.comparison) \(num(slo.threshold)))\n"
-            }
-            out += "\n"
-        }
         if let p = performance {
             out += bold("Simulator speed (wall clock; not part of the deterministic report)") + "\n"
             out += "  \(num(p.wallSeconds)) s wall · \(p.events) events · \(Int(p.eventsPerSecond)) events/s · \(Int(p.simulatedToWall))× real time\n"

@@ -1,0 +1,55 @@
+import Simulation
+
+/// A concise Markdown summary for a CI step summary (`$GITHUB_STEP_SUMMARY`) or a pull
+/// request comment: the SLO verdicts first, then the key figures and the operations table.
+///
+/// GitHub-flavoured Markdown (pipe tables); deterministic for the same report and context.
+public enum MarkdownReport {
+    public static func render(_ r: SimulationReport, context: ReportContext) -> String {
+        let s = r.scenario
+        var out = "### dcsim: \(Format.md(s.name)) · \(Format.md(s.strategy)) · seed \(s.seed) — \(verdict(r.slos))\n\n"
+        out += "topology `\(s.topology)` (\(s.datacenters.count) DCs, \(s.nodeCount) nodes) · \(s.duration) simulated (warm-up \(s.warmup)) · payload \(s.payload) · keys \(s.keyPlacement) · dcsim \(Format.md(context.version))\n\n"
+        out += sloTable(r.slos)
+
+        out += "\n| figure | value |\n|---|---:|\n"
+        for f in KeyFigures.all {
+            out += "| \(f.name) | \(f.format(f.read(r))) |\n"
+        }
+
+        out += "\n| operation | issued | ok | failed | unknown | availability | p50 ms | p99 ms | p99.9 ms | max ms |\n"
+        out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        for o in r.operations {
+            let l = o.latency
+            out += "| \(o.kind) | \(o.issued) | \(o.ok) | \(o.failed) | \(o.unknown) | \(Format.percent(o.availability)) | \(Format.num(l.p50)) | \(Format.num(l.p99)) | \(Format.num(l.p999)) | \(Format.num(l.max)) |\n"
+        }
+        if !context.faults.isEmpty {
+            out += "\nFaults: " + context.faults.map { f in
+                "\(Format.md(f.label)) at \(f.start)" + (f.end.map { "–\($0)" } ?? " (permanent)")
+            }.joined(separator: "; ") + "\n"
+        }
+        if let replay = context.replay {
+            out += "\nReproduce: `\(replay)`\n"
+        }
+        return out
+    }
+
+    /// `✅ all 3 SLOs met`, `❌ 1 of 3 SLOs failed`, or `no SLOs set`.
+    static func verdict(_ slos: [SLOResult]) -> String {
+        if slos.isEmpty { return "no SLOs set" }
+        let failed = slos.filter { !$0.passed }.count
+        return failed == 0 ? "✅ all \(slos.count) SLOs met" : "❌ \(failed) of \(slos.count) SLOs failed"
+    }
+
+    /// The SLO table (empty string when no SLO is set).
+    static func sloTable(_ slos: [SLOResult]) -> String {
+        guard !slos.isEmpty else { return "" }
+        var out = "| SLO | value | required | verdict |\n|---|---:|---|---|\n"
+        for slo in slos {
+            let unit = KeyFigures.named(slo.metric)
+            let value = unit.map { $0.format(slo.value) } ?? (slo.value.map(Format.num) ?? "n/a")
+            let bound = unit.map { $0.format(slo.threshold) } ?? Format.num(slo.threshold)
+            out += "| \(Format.md(slo.metric)) | \(value) | \(Format.md(slo.comparison)) \(bound) | \(slo.passed ? "✅ pass" : "❌ **FAIL**") |\n"
+        }
+        return out
+    }
+}
