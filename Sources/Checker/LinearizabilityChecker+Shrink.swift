@@ -5,6 +5,9 @@
 /// nobody wrote 7"), which would print a misleading counterexample. So shrinking uses only
 /// steps that preserve the implication "the smaller history fails ⇒ the original fails":
 ///
+/// 0. **Cut at quiescent points** (where no operation is running), after the segment the
+///    search failed in, and before as many earlier segments as possible (keeping the writes
+///    and deletes that reads of the kept segments observe; see 3).
 /// 1. **Cut at an event**: keep the events up to some point in time order (invocations
 ///    before completions at equal times); operations still running at the cut become
 ///    unknown, and reads still running are dropped. Every prefix of a linearizable history is
@@ -20,7 +23,10 @@
 /// re-check is a full search; all of them share one budget (the checker's budget again), so
 /// shrinking stays bounded; a counterexample whose shrinking ran out says so.
 extension LinearizabilityChecker {
-    func shrunk(_ example: Counterexample) -> Counterexample {
+    /// - Parameters:
+    ///   - example: all relevant operations of a key that is not linearizable.
+    ///   - failedSegment: the quiescent segment the search could not get through, if known.
+    func shrunk(_ example: Counterexample, failedSegment: Int?) -> Counterexample {
         var stepsLeft = budget
         var ops = example.operations
         var exhausted = false
@@ -33,6 +39,48 @@ extension LinearizabilityChecker {
             case true?: return false
             case nil: exhausted = true; return false
             }
+        }
+
+        // 0. Quiescent segments (see LinearizabilitySearch): cut after the failing one (a cut
+        // where nothing is running), then keep as few segments before it as still fail. Going
+        // back from segment j, earlier operations are dropped except writes and deletes the
+        // kept reads observe; the fewer segments kept, the smaller the history, and if keeping
+        // from j fails then so does keeping from any earlier segment, so gallop and bisect.
+        if let k = failedSegment {
+            let segments = LinearizabilitySearch.segments(ops)
+            ops = Array(ops[..<segments[k].upperBound])
+            func keepingFrom(_ j: Int) -> [HistoryOperation] {
+                let tail = ops[segments[j].lowerBound...]
+                var values: [UInt64] = []
+                var notFound = false
+                for o in tail where o.kind == .read {
+                    if let v = o.value { values.append(v) } else { notFound = true }
+                }
+                values.sort()
+                let earlier = ops[..<segments[j].lowerBound].filter { o in
+                    switch o.kind {
+                    case .read: false
+                    case .delete: notFound
+                    case .write: LinearizabilityChecker.contains(values, o.value ?? 0)
+                    }
+                }
+                return earlier + tail
+            }
+            var failing = 0         // keepingFrom(0) is ops itself, known to fail
+            var passing = k + 1     // smallest j known (or assumed) not to fail
+            var step = 1
+            var j = k
+            while j > 0 && !exhausted {
+                if fails(keepingFrom(j)) { failing = j; break }
+                passing = j
+                j = Swift.max(0, k - 2 * step + 1)
+                step *= 2
+            }
+            while passing - failing > 1 && !exhausted {
+                let mid = failing + (passing - failing) / 2
+                if fails(keepingFrom(mid)) { failing = mid } else { passing = mid }
+            }
+            ops = keepingFrom(failing)
         }
 
         // 1. The shortest failing prefix of the event sequence.

@@ -39,7 +39,7 @@ public struct LinearizabilityChecker: Sendable {
         case .notLinearizable:
             var example = Counterexample(key: history.key, operations: relevant, keyOperationCount: relevant.count,
                                          isShrunk: false)
-            if shrink { example = shrunk(example) }
+            if shrink { example = shrunk(example, failedSegment: search.failedSegment) }
             verdict = .notLinearizable(example)
         }
         return KeyCheck(key: history.key, operationCount: relevant.count, steps: steps, verdict: verdict)
@@ -164,7 +164,8 @@ public struct Counterexample: Sendable, Equatable, CustomStringConvertible {
     /// Why these operations fail, in one sentence.
     public var explanation: String {
         if operations.count == 1, let o = operations.first, o.kind == .read, let v = o.value {
-            return "Version \(v) is read but never written (its write failed, or is missing from the history)."
+            return "Version \(v) is read, but there is no write of it that could have taken effect: none that was "
+                + "invoked before the read completed and did not fail."
         }
         return "No order of these operations respects both real time (an operation that completed before another "
             + "was invoked comes first) and the register (a read returns the latest write; not found when there is "

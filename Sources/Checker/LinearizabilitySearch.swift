@@ -34,6 +34,9 @@ struct LinearizabilitySearch {
     let operations: [HistoryOperation]
     /// Steps left; shared by every segment and start state.
     var stepsLeft: Int
+    /// After ``run()`` answers `notLinearizable`: the segment (index into
+    /// ``segments(_:)``) no start state could get through.
+    var failedSegment: Int?
     /// The most memo-cache words (bitset words plus overhead) one segment may hold, so a
     /// wide, highly concurrent segment exhausts the budget instead of memory.
     let cacheWordsMax: Int
@@ -60,7 +63,11 @@ struct LinearizabilitySearch {
                 case .notLinearizable: continue
                 }
             }
-            if ends.isEmpty { return .notLinearizable }
+            // The last segment collects no end states: reaching here means none got through.
+            if ends.isEmpty {
+                failedSegment = s
+                return .notLinearizable
+            }
             states = LinearizabilitySearch.sortedUnique(ends)
         }
         return .linearizable
