@@ -32,11 +32,12 @@ struct DCSim: ParsableCommand {
               dcsim run Topologies/scenarios/ams-outage.yaml --seed 7 --report out --format text,json
               dcsim validate Topologies/*.yaml Topologies/scenarios/*.yaml
               dcsim topologies telegram-5
+              dcsim check history.jsonl                   # linearizability of a recorded history
 
             Exit codes: 0 all SLOs met, 1 an SLO failed, 2 bad input or usage, 3 internal error.
             """,
         version: dcsimVersion,
-        subcommands: [Run.self, Validate.self, Topologies.self, Strategies.self],
+        subcommands: [Run.self, Validate.self, Topologies.self, Strategies.self, Check.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping every error to dcsim's exit codes (ArgumentParser's own
