@@ -29,7 +29,8 @@ public struct LinearizabilityChecker: Sendable {
     ///     operation of the key).
     public func check(_ history: KeyHistory, shrink: Bool = true) -> KeyCheck {
         let relevant = history.operations.filter(\.isRelevant)
-        var search = LinearizabilitySearch(operations: relevant, budget: budget)
+        let searched = LinearizabilityChecker.droppingUnobservedUnknowns(relevant)
+        var search = LinearizabilitySearch(operations: searched, budget: budget)
         let result = search.run()
         let steps = budget - search.stepsLeft
         let verdict: Verdict
@@ -37,7 +38,7 @@ public struct LinearizabilityChecker: Sendable {
         case .linearizable: verdict = .linearizable
         case .exhausted: verdict = .unknown
         case .notLinearizable:
-            var example = Counterexample(key: history.key, operations: relevant, keyOperationCount: relevant.count,
+            var example = Counterexample(key: history.key, operations: searched, keyOperationCount: relevant.count,
                                          isShrunk: false)
             if shrink { example = shrunk(example, failedSegment: search.failedSegment) }
             verdict = .notLinearizable(example)
@@ -69,6 +70,25 @@ public struct LinearizabilityChecker: Sendable {
             }
         }
         return report
+    }
+
+    /// Drops unknown writes no read observed (no ok read returned their version) and unknown
+    /// deletes when no ok read returned not found. This changes no answer: such an operation
+    /// may be left out of any linearization (it may never have happened), and leaving it out
+    /// of one that has it keeps it valid (no read sees its effect). It helps the search, since
+    /// an unknown operation spans to +infinity and would prevent every later quiescent split.
+    static func droppingUnobservedUnknowns(_ operations: [HistoryOperation]) -> [HistoryOperation] {
+        guard operations.contains(where: { $0.outcome == .unknown }) else { return operations }
+        var values: [UInt64] = []
+        var notFound = false
+        for o in operations where o.kind == .read {
+            if let v = o.value { values.append(v) } else { notFound = true }
+        }
+        values.sort()
+        return operations.filter { o in
+            guard o.outcome == .unknown else { return true }
+            return o.kind == .delete ? notFound : contains(values, o.value ?? 0)
+        }
     }
 
     /// Whether `operations` (relevant, invocation order) are linearizable, spending from

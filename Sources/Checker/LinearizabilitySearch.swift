@@ -15,6 +15,11 @@ import SimCore
 /// +infinity), so nothing ever forces them: they may be linearized after their invocation or
 /// not at all. The search succeeds once every ok operation is linearized.
 ///
+/// Two register-specific prunings keep the search small: a read that matches the register
+/// is linearized at once with no alternatives tried (doing so never loses a solution), and
+/// the memo key stores the linearized set relative to the first ok operation not yet
+/// linearized, so an entry's size follows the operations in flight, not the history's length.
+///
 /// Quiescent splitting: where no operation spans an instant (every earlier one has completed
 /// before every later one is invoked), the history splits into segments searched one after
 /// the other, carrying the set of register states the previous segment can end in. This keeps
@@ -115,10 +120,20 @@ struct LinearizabilitySearch {
     }
 
     /// A memo-cache entry: the set of linearized operations and the register state.
+    ///
+    /// The set is stored compactly, relative to `low`, the first ok operation (in invocation
+    /// order) not yet linearized: every ok operation before it is linearized, so only the
+    /// unknown ones before it that are *not* linearized need listing, and after it only the
+    /// bitset words up to the last linearized operation. The search keeps `low` moving
+    /// forward, so an entry costs words for the operations in flight around `low`, not for
+    /// the whole segment.
     struct CacheKey: Hashable {
-        var bits: [UInt64]
+        var low: Int32
         var state: UInt64?
-        /// Zobrist hash of `bits`, maintained incrementally.
+        /// The count of skipped unknown operations, their indices, then the bitset words from
+        /// the one holding `low` to the one holding the last linearized operation.
+        var words: [UInt64]
+        /// Zobrist hash of the whole set, maintained incrementally.
         var zobrist: UInt64
 
         func hash(into hasher: inout Hasher) {
@@ -127,7 +142,7 @@ struct LinearizabilitySearch {
         }
 
         static func == (a: CacheKey, b: CacheKey) -> Bool {
-            a.zobrist == b.zobrist && a.state == b.state && a.bits == b.bits
+            a.zobrist == b.zobrist && a.low == b.low && a.state == b.state && a.words == b.words
         }
     }
 
@@ -185,36 +200,61 @@ struct LinearizabilitySearch {
         var mix = SplitMix64(seed: 0x6C69_6E65_6172_697A)   // fixed: "lineariz"
         for i in 0..<n { zobristOf[i] = mix.next() }
 
-        let words = (n + 63) / 64
-        var key = CacheKey(bits: [UInt64](repeating: 0, count: words), state: start, zobrist: 0)
+        var bits = [UInt64](repeating: 0, count: (n + 63) / 64)
+        @inline(__always) func isSet(_ i: Int) -> Bool { bits[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+        let unknowns = ops.indices.filter { ops[$0].outcome == .unknown }.map { $0 - base }
+        var state = start
+        var zobrist: UInt64 = 0
+        var low = 0                 // first ok operation not linearized (n: none)
+        while low < n && ops[base + low].outcome != .ok { low += 1 }
+        var high = -1               // last linearized operation
         var cache = Set<CacheKey>()
         var cacheWords = 0
-        var calls: [(entry: Int32, state: UInt64?)] = []
+        struct Frame { var entry: Int32; var state: UInt64?; var low: Int32; var high: Int32; var forced: Bool }
+        var calls: [Frame] = []
         var okRemaining = ops.reduce(0) { $0 + ($1.outcome == .ok ? 1 : 0) }
         var ends: [UInt64?] = []
         var entry = Int(next[0])
 
         @inline(__always) func toggle(_ i: Int) {
-            key.bits[i >> 6] ^= 1 << UInt64(i & 63)
-            key.zobrist ^= zobristOf[i]
+            bits[i >> 6] ^= 1 << UInt64(i & 63)
+            zobrist ^= zobristOf[i]
         }
 
-        /// Undoes the most recent linearization; false when there is none.
+        /// The cache key of the current set with `state`, `low` and `high`.
+        func cacheKey(state: UInt64?, low: Int, high: Int) -> CacheKey {
+            var words: [UInt64] = [0]
+            for u in unknowns {
+                if u >= low { break }
+                if !isSet(u) { words.append(UInt64(u)) }
+            }
+            words[0] = UInt64(words.count - 1)
+            if high >= low { words.append(contentsOf: bits[(low >> 6)...(high >> 6)]) }
+            return CacheKey(low: Int32(low), state: state, words: words, zobrist: zobrist)
+        }
+
+        /// Undoes the most recent free choice (and the forced reads after it), so the walk
+        /// resumes with the next candidate; false when there is none.
         func backtrack() -> Bool {
-            guard let (top, state) = calls.popLast() else { return false }
-            let i = Int(entries[Int(top)].op)
-            key.state = state
-            toggle(i)
-            if ops[base + i].outcome == .ok { okRemaining += 1 }
-            unlift(Int(top))
-            entry = Int(next[Int(top)])
-            return true
+            while let frame = calls.popLast() {
+                let top = Int(frame.entry)
+                let i = Int(entries[top].op)
+                state = frame.state
+                low = Int(frame.low)
+                high = Int(frame.high)
+                toggle(i)
+                if ops[base + i].outcome == .ok { okRemaining += 1 }
+                unlift(top)
+                entry = Int(next[top])
+                if !frame.forced { return true }
+            }
+            return false
         }
 
         while true {
             if okRemaining == 0 {
                 if !collectEnds { return .linearizable([]) }
-                ends.append(key.state)
+                ends.append(state)
                 if !backtrack() { break }
                 continue
             }
@@ -229,23 +269,42 @@ struct LinearizabilitySearch {
                 switch o.kind {
                 case .write: newState = .some(o.value)
                 case .delete: newState = .some(nil)
-                case .read: newState = key.state == o.value ? .some(key.state) : nil
+                case .read: newState = state == o.value ? .some(state) : nil
                 }
                 if let s = newState {
-                    let before = key.state
                     toggle(i)
-                    key.state = s
+                    var newLow = low
+                    if i == low {
+                        newLow += 1
+                        while newLow < n && (ops[base + newLow].outcome != .ok || isSet(newLow)) { newLow += 1 }
+                    }
+                    let newHigh = Swift.max(high, i)
+                    let key = cacheKey(state: s, low: newLow, high: newHigh)
+                    let keyWords = key.words.count
+                    // A read that matches the register can be linearized now without loss:
+                    // any way to finish without it here also works with it here (it changes
+                    // nothing, and everything that must precede it already has). So it is
+                    // forced: no alternatives are tried in its place, and if the resulting
+                    // configuration was already explored, this one is finished too.
+                    let forced = o.kind == .read
                     if cache.insert(key).inserted {
-                        cacheWords += words + 4
+                        cacheWords += keyWords + 8
                         if cacheWords > cacheWordsMax { return .exhausted }
-                        calls.append((Int32(entry), before))
+                        calls.append(Frame(entry: Int32(entry), state: state, low: Int32(low), high: Int32(high),
+                                           forced: forced))
+                        state = s
+                        low = newLow
+                        high = newHigh
                         if o.outcome == .ok { okRemaining -= 1 }
                         lift(entry)
                         entry = Int(next[0])
                         continue
                     }
                     toggle(i)
-                    key.state = before
+                    if forced {
+                        if !backtrack() { break }
+                        continue
+                    }
                 }
                 entry = Int(next[entry])
             } else {
