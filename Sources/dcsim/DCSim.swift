@@ -37,7 +37,8 @@ struct DCSim: ParsableCommand {
             Exit codes: 0 all SLOs met, 1 an SLO failed, 2 bad input or usage, 3 internal error.
             """,
         version: dcsimVersion,
-        subcommands: [Run.self, Validate.self, Topologies.self, Strategies.self, Check.self],
+        subcommands: [Run.self, Compare.self, SweepCommand.self, Merge.self, DiffCommand.self,
+                      Validate.self, Topologies.self, Strategies.self, Check.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping every error to dcsim's exit codes (ArgumentParser's own
