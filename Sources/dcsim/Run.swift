@@ -18,11 +18,20 @@ struct Run: ParsableCommand {
               dcsim run
               dcsim run ams-outage --seed 7
               dcsim run Topologies/scenarios/default.yaml --duration 2m --report out --format text,json
+              dcsim run ams-outage --slo 'availability>=0.999' --report out --format all
               dcsim run --strategy single-dc --payload sizes
 
-            Reports: text goes to standard output; json writes DIR/report.json (byte-identical \
-            for the same scenario, seed and version) and DIR/performance.json (wall-clock \
-            figures, which differ run to run).
+            Reports: text goes to standard output (and DIR/report.txt); json writes \
+            DIR/report.json (byte-identical for the same scenario, seed and version) and \
+            DIR/performance.json (wall-clock figures, which differ run to run); markdown \
+            writes DIR/report.md (for $GITHUB_STEP_SUMMARY); junit writes DIR/junit.xml (one \
+            test case per SLO); html writes DIR/report.html (self-contained, SVG charts); csv \
+            writes DIR/timeline.csv and DIR/operations.csv. Formats are described in \
+            docs/REPORT.md.
+
+            SLOs: the scenario's `slo:` block, plus --slo METRIC<=VALUE / METRIC>=VALUE \
+            (repeatable; replaces the scenario's SLO on the same metric).
+            Exit codes: 0 all SLOs met, 1 an SLO failed, 2 bad input or usage, 3 internal error.
             """)
 
     @Argument(help: "A scenario file or built-in scenario name (default: the built-in default).")
@@ -43,23 +52,20 @@ struct Run: ParsableCommand {
     @Option(help: "Directory for report files (created if missing).")
     var report: String?
 
-    @Option(help: "Comma-separated report formats: text, json.")
+    @Option(help: "Comma-separated report formats: text, json, markdown (md), junit, html, csv, or all.")
     var format: String = "text"
+
+    @Option(name: .customLong("slo"), help: ArgumentHelp(
+        "An SLO that adds to or overrides the scenario's, e.g. 'availability>=0.999' or 'p99_write_latency_ms<=400ms' (repeatable).",
+        valueName: "metric<=value"))
+    var slos: [String] = []
 
     @Flag(help: "Print nothing but errors (reports are still written).")
     var quiet = false
 
     func run() throws {
-        let formats = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let allowed = ["text", "json"]
-        if let bad = formats.first(where: { !allowed.contains($0) }) {
-            printError("error: --format: unknown format '\(bad)'; allowed: \(allowed.joined(separator: ", "))")
-            throw Exit.badInput
-        }
-        if formats.contains("json") && report == nil {
-            printError("error: --format json needs --report DIR (where to write report.json)")
-            throw Exit.badInput
-        }
+        let formats = try reportFormats(format, report: report)
+        let sloOverrides = try parseSLOs(slos)
         var parsedDuration: SimDuration?
         if let duration {
             guard let d = try? ConfigUnits.duration(duration), d > .zero else {
@@ -78,14 +84,21 @@ struct Run: ParsableCommand {
         }
         var scenario = try loadScenario(self.scenario).overriding(seed: seed, duration: parsedDuration, payload: parsedPayload)
         if let strategy { scenario.strategy = StrategyConfig(name: strategy) }
+        scenario.slos = SLOOverride.apply(sloOverrides, to: scenario.slos)
         if scenario.warmup >= scenario.duration {
             printError("error: the warm-up (\(scenario.warmup)) must be shorter than the duration (\(scenario.duration))")
             throw Exit.badInput
         }
 
+        var replayWords = ["dcsim", "run", self.scenario ?? "default", "--seed", "\(scenario.seed)"]
+        if let duration { replayWords += ["--duration", duration] }
+        if let payload { replayWords += ["--payload", payload] }
+        if let strategy { replayWords += ["--strategy", strategy] }
+        for slo in slos { replayWords += ["--slo", slo] }
+        let replay = replayWords.map(shellQuote).joined(separator: " ")
         if !quiet {
             printError("dcsim \(dcsimVersion) · scenario \(scenario.name) (\(scenario.source), \(scenario.contentHash)) · topology \(scenario.topology.name) (\(scenario.topology.contentHash)) · seed \(scenario.seed)")
-            printError("reproduce: dcsim run \(self.scenario ?? "default") --seed \(scenario.seed)\(duration.map { " --duration \($0)" } ?? "")\(payload.map { " --payload \($0)" } ?? "")\(strategy.map { " --strategy \($0)" } ?? "")")
+            printError("reproduce: \(replay)")
         }
         if !scenario.faults.isEmpty && !quiet {
             printError("warning: this version parses and validates the scenario's \(scenario.faults.count) fault(s) but does not inject them yet; the run below is fault-free")
@@ -114,20 +127,14 @@ struct Run: ParsableCommand {
 
         if let dir = report {
             do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                if formats.contains("json") {
-                    try JSONReport.render(result, version: dcsimVersion).write(toFile: dir + "/report.json", atomically: true, encoding: .utf8)
-                    try JSONReport.performance(perf).write(toFile: dir + "/performance.json", atomically: true, encoding: .utf8)
-                }
-                if formats.contains("text") {
-                    try TextReport.render(result, performance: nil, color: false).write(toFile: dir + "/report.txt", atomically: true, encoding: .utf8)
-                }
+                try ReportWriter.write(result, performance: perf, formats: formats, directory: dir,
+                                       context: ReportContext(version: dcsimVersion, scenario: scenario, replay: replay))
             } catch {
                 printError("error: cannot write reports to '\(dir)': \(error.localizedDescription)")
                 throw Exit.badInput
             }
         }
-        if !quiet && formats.contains("text") {
+        if !quiet && formats.contains(.text) {
             print(TextReport.render(result, performance: perf, color: isatty(STDOUT_FILENO) == 1), terminator: "")
         }
         if !result.slosPassed { throw Exit.sloFailed }
