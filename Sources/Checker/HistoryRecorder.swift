@@ -17,26 +17,26 @@
 /// ``isTruncated`` reports that it happened.
 public struct HistoryRecorder: Sendable {
     /// One operation, 64 bytes, no references.
-    @usableFromInline struct Record: Sendable {
-        @usableFromInline var id: UInt64
-        @usableFromInline var process: UInt64
-        @usableFromInline var key: UInt64
-        @usableFromInline var value: UInt64
-        @usableFromInline var invokeTime: Int64
-        @usableFromInline var completeTime: Int64
+    struct Record: Sendable {
+        var id: UInt64
+        var process: UInt64
+        var key: UInt64
+        var value: UInt64
+        var invokeTime: Int64
+        var completeTime: Int64
         /// Position of the completion in the event sequence (`UInt32.max` while pending).
-        @usableFromInline var completeEvent: UInt32
+        var completeEvent: UInt32
         /// Position of the invocation in the event sequence.
-        @usableFromInline var invokeEvent: UInt32
-        @usableFromInline var kind: OperationKind
+        var invokeEvent: UInt32
+        var kind: OperationKind
         /// `nil` while pending.
-        @usableFromInline var outcome: Outcome?
-        @usableFromInline var hasValue: Bool
+        var outcome: Outcome?
+        var hasValue: Bool
     }
 
-    @usableFromInline var records: [Record] = []
-    @usableFromInline var pending: [UInt64: Int32] = [:]
-    @usableFromInline var events: UInt32 = 0
+    var records: [Record] = []
+    var pending: [UInt64: Int32] = [:]
+    var events: UInt32 = 0
     /// The most operations kept (`nil`: no bound).
     public let operationsMax: Int?
     /// True once an invocation arrived beyond ``operationsMax``; later events were ignored.

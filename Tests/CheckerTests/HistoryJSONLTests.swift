@@ -92,6 +92,10 @@ final class HistoryJSONLTests: XCTestCase {
         XCTAssertEqual(h[1].operations.map(\.value), [5, nil, nil], "an unknown read returned nothing")
     }
 
+    func testRecorderRecordsAreCompact() {
+        XCTAssertLessThanOrEqual(MemoryLayout<HistoryRecorder.Record>.stride, 64)
+    }
+
     func testRecorderBoundKeepsAnEventPrefix() {
         var r = HistoryRecorder(operationsMax: 2)
         r.invoke(op: 1, process: 1, key: 1, kind: .write, value: 1, time: 0)
