@@ -26,6 +26,9 @@ public enum StrategyRegistry {
         Entry(name: "async-primary-backup",
               summary: "home DC acknowledges; copies ship to other DCs in batches after a lag (Telegram-like)",
               type: AsyncPrimaryBackup.self),
+        Entry(name: "raft",
+              summary: "Raft per shard group: leader election, log replication, commit on majority, lease/read-index/log reads",
+              type: Raft.self),
     ]
 
     public static let presets: [Preset] = [
@@ -35,6 +38,12 @@ public enum StrategyRegistry {
         Preset(name: "single-dc", protocolName: "async-primary-backup",
                summary: "1 copy in the home DC only (a baseline with no geo-redundancy)",
                parameters: [("copies", .number(1))]),
+        Preset(name: "raft-3", protocolName: "raft",
+               summary: "Raft groups of 3 members in 3 DCs (ring placement), ReadIndex reads",
+               parameters: [("copies", .number(3))]),
+        Preset(name: "raft-5", protocolName: "raft",
+               summary: "Raft groups of 5 members over 5 DCs (ring placement), ReadIndex reads",
+               parameters: [("copies", .number(5))]),
     ]
 
     /// Resolves a scenario's strategy (a preset or a protocol name, plus overrides) to its
