@@ -154,7 +154,7 @@ public struct Counterexample: Sendable, Equatable, CustomStringConvertible {
 
     /// A readable list, one operation per line, with a sentence on why it fails.
     public var description: String {
-        var out = "key \(HistoryJSONL.quoted(key)): not linearizable; \(operations.count) of its \(keyOperationCount) operations already are not"
+        var out = "key \(HistoryJSONL.quoted(key)): not linearizable. These \(operations.count) of its \(keyOperationCount) operations already cannot be linearized"
         out += isShrunk ? ":\n" : " (not fully shrunk):\n"
         let rows = operations.map { o -> [String] in
             let what: String = switch o.kind {
@@ -177,8 +177,22 @@ public struct Counterexample: Sendable, Equatable, CustomStringConvertible {
             }
             out += "\n"
         }
-        out += "  " + explanation + "\n"
+        out += Counterexample.wrapped(explanation, width: 100, indent: "  ")
         return out
+    }
+
+    /// Word-wraps `text` to lines of at most `width` characters (longer words stand alone).
+    static func wrapped(_ text: String, width: Int, indent: String) -> String {
+        var out = ""
+        var line = indent
+        for word in text.split(separator: " ") {
+            if line.count > indent.count && line.count + 1 + word.count > width {
+                out += line + "\n"
+                line = indent
+            }
+            line += (line.count > indent.count ? " " : "") + word
+        }
+        return out + line + "\n"
     }
 
     /// Why these operations fail, in one sentence.

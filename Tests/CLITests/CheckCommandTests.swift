@@ -58,7 +58,7 @@ final class CheckCommandTests: XCTestCase {
         let r = try dcsim(["check", try file(staleRead)])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("NOT linearizable: 1 of 1 keys"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("key \"k\": not linearizable; 3 of its 3 operations"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("key \"k\": not linearizable. These 3 of its 3 operations already cannot be linearized"), r.stdout)
         XCTAssertTrue(r.stdout.contains("read -> 1"), r.stdout)
     }
 

@@ -144,7 +144,7 @@ final class KnownAnswerTests: XCTestCase {
         let c = try! XCTUnwrap(verdict([.write(1, 0, 1_000_000), .write(2, 2_000_000, 3_000_000),
                                         .read(1, 4_000_000, 5_500_000)]).counterexample)
         let text = c.description
-        XCTAssertTrue(text.contains("key \"k\": not linearizable; 3 of its 3 operations"), text)
+        XCTAssertTrue(text.contains("key \"k\": not linearizable. These 3 of its 3 operations already cannot be linearized"), text)
         XCTAssertTrue(text.contains("read -> 1"), text)
         XCTAssertTrue(text.contains("invoked 4ms"), text)
         XCTAssertTrue(text.contains("completed 5.5ms"), text)
