@@ -174,6 +174,15 @@ struct Harness<S: ReplicationStrategy> {
         now = end
     }
 
+    /// Handles the next event if it is due by `end` (for checking an invariant after every
+    /// event); returns false, with the clock at `end`, when none is.
+    mutating func step(until end: SimTime) -> Bool {
+        guard let t = queue.peekTime(), t <= end, let (time, event) = queue.pop() else { now = end; return false }
+        now = time
+        handle(event)
+        return true
+    }
+
     /// Runs until no event is pending (or `limit` passes — timers may re-arm forever).
     mutating func runUntilQuiet(limit: SimDuration = .seconds(600)) {
         let end = now + limit
