@@ -211,9 +211,9 @@ public struct ErasureCoded: ReplicationStrategy {
 
     public init(world: StrategyWorld, config: StrategyConfig) throws {
         var p = StrategyParameters(config, strategy: "erasure-coded")
-        let maxFragments = Swift.min(64, world.topology.nodes.count)
-        let settings = try StripeSettings.read(&p, defaultK: Swift.min(6, Swift.max(1, maxFragments - 3)),
-                                               defaultM: 3, maxFragments: maxFragments)
+        let maxFragments = Swift.min(StripeSettings.maxFragments, world.topology.nodes.count)
+        let settings = try StripeSettings.read(&p, defaultK: Swift.max(1, Swift.min(6, maxFragments - 3)),
+                                               defaultM: Swift.min(3, Swift.max(0, maxFragments - 1)), nodesAvailable: maxFragments)
         let placement = try Placement(&p, world: world, defaultCopies: settings.count, maxCopies: maxFragments)
         if placement.copies != settings.count {
             let key = placement.perDC != nil ? "per_dc" : "copies"

@@ -41,11 +41,16 @@ public enum FragmentAnswer: Sendable, Equatable {
 /// when `k` distinct fragments of it were found.
 ///
 /// The read answers only once it has *covered* the stripe: `k` definite fragment answers
-/// (found or missing), and, with replicas, `readQuorum` definite replica answers — all of
+/// (found or missing), or, with replicas, `readQuorum` definite replica answers — all of
 /// them found, or `k` fragment answers besides. A write acknowledged after W > m fragments
 /// (or W replicas with W + readQuorum > replicas) must then have shown up in the answers, so
 /// a covered read that decodes the newest version it saw never misses an acknowledged write
 /// (barring disk loss). Without coverage the read fails rather than guess.
+///
+/// With replicas, `k` fragment answers alone cover the read only when `fragmentsSuffice`
+/// (the hybrid's directory said, when the read began, that the key is coded: any later write
+/// is concurrent with the read). Such a read asks fragments first and replicas only if the
+/// fragments cannot cover it.
 ///
 /// All sets are bit masks over positions (at most 64), so a read allocates only its ask order.
 struct StripeRead {
@@ -85,13 +90,17 @@ struct StripeRead {
     var found: UInt64 = 0
     /// Whether fragments are being read (always for pure erasure coding).
     var fragmentStage: Bool
+    /// Whether replicas are being read.
+    var replicaStage: Bool
+    /// Whether `k` fragment answers cover the read on their own.
+    let fragmentsSuffice: Bool
     var tallies: [Tally] = []
 
     /// The mask of the first `n` positions.
     @inline(__always) static func mask(first n: Int) -> UInt64 { n >= 64 ? ~0 : (1 << UInt64(n)) - 1 }
 
     init(positions count: Int, replicas: Int = 0, readQuorum: Int = 0, k: Int, order: [UInt8],
-         excluded: UInt64 = 0, extra: Int = 0, fragmentStage: Bool = true) {
+         excluded: UInt64 = 0, extra: Int = 0, fragmentsSuffice: Bool = true) {
         precondition(count <= 64 && replicas <= count && readQuorum <= replicas, "StripeRead: bad shape \(count)/\(replicas)/\(readQuorum)")
         self.replicas = replicas
         self.readQuorum = readQuorum
@@ -102,13 +111,16 @@ struct StripeRead {
         self.order = order
         self.excluded = excluded
         self.extra = extra
-        self.fragmentStage = fragmentStage || replicas == 0
+        self.fragmentsSuffice = fragmentsSuffice || replicas == 0
+        self.fragmentStage = self.fragmentsSuffice
+        self.replicaStage = replicas > 0 && !self.fragmentsSuffice
     }
 
     /// The positions to ask first: the nearest `readQuorum` replicas, and (in the fragment
     /// stage) the nearest `k + extra` fragment holders.
     mutating func start() -> UInt64 {
-        var ask = self.ask(readQuorum, among: replicaMask)
+        var ask: UInt64 = 0
+        if replicaStage { ask |= self.ask(readQuorum, among: replicaMask) }
         if fragmentStage { ask |= self.ask(k + extra, among: fragmentMask) }
         return ask
     }
@@ -128,6 +140,7 @@ struct StripeRead {
     /// Asks every position not asked yet (a hedge after a slow answer); returns them.
     mutating func askAll() -> UInt64 {
         fragmentStage = true
+        replicaStage = replicas > 0
         return ask(64, among: replicaMask | fragmentMask)
     }
 
@@ -181,8 +194,8 @@ struct StripeRead {
         let replicaAnswers = (answered & replicaMask).nonzeroBitCount
         let replicaFound = (found & replicaMask).nonzeroBitCount
         let fragmentAnswers = (answered & fragmentMask).nonzeroBitCount
-        return (replicas == 0 || replicaAnswers >= readQuorum)
-            && ((replicas > 0 && replicaFound >= readQuorum) || fragmentAnswers >= k)
+        let byReplicas = replicas > 0 && replicaAnswers >= readQuorum && (replicaFound >= readQuorum || fragmentAnswers >= k)
+        return byReplicas || (fragmentsSuffice && fragmentAnswers >= k)
     }
 
     /// Decides from the answers so far: answer, or wait (after asking the positions in the
@@ -202,13 +215,15 @@ struct StripeRead {
             let need = k - seen.fragments.nonzeroBitCount - (outstanding & fragmentMask).nonzeroBitCount
             if need > 0 { more = ask(need, among: fragmentMask) }
         } else {
-            if replicas > 0 {
-                let need = readQuorum - (answered & replicaMask).nonzeroBitCount - (outstanding & replicaMask).nonzeroBitCount
-                if need > 0 { more |= ask(need, among: replicaMask) }
-            }
             if fragmentStage {
                 let need = k - (answered & fragmentMask).nonzeroBitCount - (outstanding & fragmentMask).nonzeroBitCount
                 if need > 0 { more |= ask(need, among: fragmentMask) }
+                // Fragments alone cannot cover it any more: the replicas may.
+                if more == 0 && (outstanding & fragmentMask) == 0 && replicas > 0 { replicaStage = true }
+            }
+            if replicaStage {
+                let need = readQuorum - (answered & replicaMask).nonzeroBitCount - (outstanding & replicaMask).nonzeroBitCount
+                if need > 0 { more |= ask(need, among: replicaMask) }
             }
         }
         if more == 0 && outstanding == 0 {

@@ -41,11 +41,22 @@ struct StripeSettings: Sendable {
     /// `Fragment.headerBytes` in ShardPipeline (Replication does not link the C libraries).
     static let fragmentHeaderBytes = 24
 
+    /// The most fragments a stripe can have (positions are bits of a 64-bit mask, and
+    /// ShardPipeline's `ErasureCoder.maxFragments` is 64 as well).
+    static let maxFragments = 64
+
     /// Reads the code and its tunables.
-    /// - Parameter maxFragments: the most fragments the topology and bit masks allow.
-    static func read(_ p: inout StrategyParameters, defaultK: Int, defaultM: Int, maxFragments: Int) throws -> StripeSettings {
-        let k = try p.int("k", default: defaultK, in: 1...Swift.max(1, maxFragments - 1))
-        let m = try p.int("m", default: defaultM, in: 0...Swift.max(0, maxFragments - k))
+    /// - Parameter nodesAvailable: distinct nodes the fragments can go to.
+    /// - Throws: when `k + m` exceeds 64 or the nodes available.
+    static func read(_ p: inout StrategyParameters, defaultK: Int, defaultM: Int, nodesAvailable: Int) throws -> StripeSettings {
+        let k = try p.int("k", default: defaultK, in: 1...maxFragments - 1)
+        let m = try p.int("m", default: defaultM, in: 0...maxFragments - k)
+        if k + m > nodesAvailable {
+            let key = p.has("m") ? "m" : "k"
+            throw StrategyError(strategy: p.strategy, parameter: key,
+                                message: "k + m = \(k + m) fragments need as many distinct nodes; only \(nodesAvailable) are available",
+                                location: p.location(of: key))
+        }
         return StripeSettings(
             k: k, m: m,
             readExtra: try p.int("read_extra", default: 0, in: 0...m),
