@@ -277,8 +277,8 @@ public enum HTMLReport {
             guard let i = dcs.firstIndex(of: l.from), let j = dcs.firstIndex(of: l.to) else { continue }
             values[i][j] = Double(l.bytes)
         }
-        var out = SVG.matrix(title: "Bytes sent per one-way link (row = from, column = to; diagonal = inside the DC and device access)",
-                             rows: dcs, columns: dcs, values: values, format: Format.bytes)
+        var out = "<p class=\"sub\">Bytes sent per one-way link: row = from, column = to; the diagonal is traffic inside a DC, including device access. WAN total \(x(Format.bytes(Double(r.network.wanBytes)))).</p>\n"
+        out += SVG.matrix(title: "Bytes per link", rows: dcs, columns: dcs, values: values, format: Format.bytes)
         let lossy = r.network.links.filter { $0.lost > 0 || $0.blocked > 0 }
         if !lossy.isEmpty {
             out += "<table>\n<tr><th class=\"l\">link</th><th>messages</th><th>lost</th><th>blocked</th></tr>\n"

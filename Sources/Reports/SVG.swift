@@ -53,12 +53,17 @@ enum SVG {
         let rough = (hi - lo) / Double(max(1, count))
         let magnitude = pow(10, floor(log10(rough)))
         let n = rough / magnitude
-        let step = (n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10) * magnitude
+        let multiple: Double = n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10
+        let step = multiple * magnitude
+        // Ticks as integer multiples, divided by a power of ten when below one, so they come
+        // out as 0.6 rather than 0.6000000000000001.
+        let inverse = magnitude < 1 ? (1 / magnitude).rounded() : 0
+        func tick(_ k: Double) -> Double { inverse > 0 ? k * multiple / inverse : k * multiple * magnitude }
         var out: [Double] = []
-        var t = (lo / step).rounded(.up) * step
-        while t <= hi + step * 1e-9 && out.count < 50 {
-            out.append(abs(t) < step * 1e-9 ? 0 : t)
-            t += step
+        var k = (lo / step).rounded(.up)
+        while tick(k) <= hi + step * 1e-9 && out.count < 50 {
+            out.append(k == 0 ? 0 : tick(k))
+            k += 1
         }
         return out
     }
@@ -90,7 +95,8 @@ enum SVG {
         func py(_ v: Double) -> Double { top + ph * (1 - min(max(v / yMax, 0), 1)) }
         var out = open(width: width, height: height, title: title)
         // Bands first, so lines draw over them.
-        for b in bands {
+        // A band outside the plotted time (a fault after the end of a shortened run) is left out.
+        for b in bands where b.x0 < xm && b.x1 > 0 {
             let x0 = px(b.x0), x1 = px(b.x1)
             out += "<rect x=\"\(c(x0))\" y=\"\(c(top))\" width=\"\(c(max(x1 - x0, 1)))\" height=\"\(c(ph))\" fill=\"\(b.fill)\" fill-opacity=\"0.18\"><title>\(x(b.label))</title></rect>\n"
             out += "<text x=\"\(c(x0 + 3))\" y=\"\(c(top + 11))\" class=\"band\">\(x(b.label))</text>\n"
@@ -190,8 +196,10 @@ enum SVG {
             out += "<text x=\"\(c(left + groupWidth * (Double(g) + 0.5)))\" y=\"\(c(top + ph + 16))\" class=\"xl\">\(x(group.label))</text>\n"
         }
         out += "<line x1=\"\(c(left))\" y1=\"\(c(top + ph))\" x2=\"\(c(left + pw))\" y2=\"\(c(top + ph))\" class=\"axis\"/>\n"
-        // Legend: the bar names of the first group (every group has the same series).
-        for (i, bar) in (groups.first?.bars ?? []).enumerated() {
+        // Legend: the bar names of the first group (every group has the same series); none
+        // for a single series (the title names it).
+        let legend = (groups.first?.bars.count ?? 0) > 1 ? groups.first?.bars ?? [] : []
+        for (i, bar) in legend.enumerated() {
             let ly = top + 10 + Double(i) * 16
             out += "<rect x=\"\(c(left + pw + 12))\" y=\"\(c(ly - 9))\" width=\"12\" height=\"10\" fill=\"\(bar.color)\"/>\n"
             out += "<text x=\"\(c(left + pw + 30))\" y=\"\(c(ly))\" class=\"lg\">\(x(bar.name))</text>\n"
@@ -246,8 +254,9 @@ enum SVG {
                 let t = v > 0 && hi > lo ? (log10(v) - lo) / (hi - lo) : (v > 0 ? 1 : 0)
                 let shade = Int(235 - 175 * t)
                 let fill = "rgb(\(shade),\(Int(235 - 120 * t)),255)"
+                let ink = t > 0.6 ? " style=\"fill:#ffffff\"" : ""
                 out += "<rect x=\"\(c(xv))\" y=\"\(c(y))\" width=\"\(c(cell - 2))\" height=\"\(c(rowHeight - 2))\" fill=\"\(fill)\"><title>\(x("\(name) → \(columns[j]): \(format(v))"))</title></rect>\n"
-                out += "<text x=\"\(c(xv + (cell - 2) / 2))\" y=\"\(c(y + 16))\" class=\"mv\">\(x(format(v)))</text>\n"
+                out += "<text x=\"\(c(xv + (cell - 2) / 2))\" y=\"\(c(y + 16))\" class=\"mv\"\(ink)>\(x(format(v)))</text>\n"
             }
         }
         out += "</svg>\n"

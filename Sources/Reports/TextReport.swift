@@ -21,9 +21,11 @@ public enum TextReport {
             out += bold("SLOs") + ": " + (failed == 0 ? green("all \(r.slos.count) met") : red("\(failed) of \(r.slos.count) failed")) + "\n"
             let width = r.slos.map(\.metric.count).max() ?? 0
             for slo in r.slos {
-                let v = slo.value.map { num($0) } ?? "n/a"
+                let figure = KeyFigures.named(slo.metric)
+                let v = figure.map { $0.format(slo.value) } ?? (slo.value.map { num($0) } ?? "n/a")
+                let bound = figure?.format(slo.threshold) ?? num(slo.threshold)
                 out += "  " + (slo.passed ? green("PASS") : red("FAIL")) + "  " + slo.metric.padding(width)
-                    + "  \(v) (required \(slo.comparison) \(num(slo.threshold)))\n"
+                    + "  \(v) (required \(slo.comparison) \(bound))\n"
             }
             out += "\n"
         }
