@@ -68,6 +68,8 @@ let package = Package(
         .testTarget(name: "SimConfigTests", dependencies: ["SimConfig", "SimCore", "SimTestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Reports", "SimConfig", "SimTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["SimTestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Simulation", "SimConfig", "SimTestSupport"],
+                    exclude: ["Golden", "Resources"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker", "SimCore"]),
     ]
 )
