@@ -196,7 +196,9 @@ public struct Comparison: Sendable {
 
     func timelines(colors: [String]) -> String {
         guard let first = reports.first else { return "" }
-        let bands = HTMLReport.bands(first, context: context)
+        var applied = context
+        applied.faults = context.faultWindows(of: first)
+        let bands = HTMLReport.bands(first, context: applied)
         let xMax = first.scenario.duration.seconds
         func series(_ f: (SimulationReport) -> [(x: Double, y: Double)]) -> [SVG.Series] {
             reports.enumerated().map { i, r in SVG.Series(name: r.scenario.strategy, color: colors[i], points: f(r)) }

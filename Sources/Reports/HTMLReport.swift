@@ -26,11 +26,14 @@ public enum HTMLReport {
         TimelineGroup(title: "Nodes up", unit: "nodes", columns: ["nodes_up"]),
         TimelineGroup(title: "Redundancy margin (live copies above the minimum needed)", unit: "copies",
                       columns: ["min_margin", "mean_margin"]),
-        TimelineGroup(title: "Shards at risk", unit: "shards", columns: ["shards_at_risk", "under_replicated"]),
+        TimelineGroup(title: "Shards below their placement's copy count, and at risk (one failure from unreadable)",
+                      unit: "shards", columns: ["under_replicated", "at_risk"]),
     ]
 
-    public static func render(_ r: SimulationReport, context: ReportContext) -> String {
+    public static func render(_ r: SimulationReport, context given: ReportContext) -> String {
         let s = r.scenario
+        var context = given
+        context.faults = context.faultWindows(of: r)
         var body = header(r, context: context)
         body += section("SLOs", sloTable(r.slos))
         body += section("Key figures", figureTable(r))
@@ -246,27 +249,35 @@ public enum HTMLReport {
         }
     }
 
-    /// The visibility curve, when the report carries one: `consistency.visibility` in
-    /// `report.json` as `{columns: [after_ms, p_visible, …], rows: […]}` (P(a read started
-    /// t ms after a write's ack sees it)).
+    /// The visibility curve, when the report carries one (`consistency.visibility` in
+    /// `report.json`: P(a read started t ms after a write's ack sees it)).
     static func visibilityCurve(_ r: SimulationReport) -> String? {
         guard let v = JSONReport.value(r, version: "").at("consistency.visibility") else { return nil }
         return visibilityChart(v)
     }
 
-    /// Draws a visibility table (`columns` + `rows`, first column t in ms, second the share).
+    /// Draws a visibility curve given as an array of `{t_ms, fresh}` objects, or as a table
+    /// (`columns` + `rows`, first column t in ms, second the share).
     static func visibilityChart(_ v: JSONValue) -> String? {
-        guard let rows = v["rows"]?.array, !rows.isEmpty else { return nil }
-        let points: [(x: Double, y: Double)] = rows.compactMap { row in
-            guard let cells = row.array, cells.count >= 2, let t = cells[0].number, let p = cells[1].number else { return nil }
-            return (t, p)
+        var points: [(x: Double, y: Double)] = []
+        if let rows = v["rows"]?.array {
+            points = rows.compactMap { row in
+                guard let cells = row.array, cells.count >= 2, let t = cells[0].number, let p = cells[1].number else { return nil }
+                return (t, p)
+            }
+        } else if let items = v.array {
+            points = items.compactMap { item in
+                guard let t = item["t_ms"]?.number, let p = (item["fresh"] ?? item["p_visible"])?.number else { return nil }
+                return (t, p)
+            }
         }
         guard let last = points.map(\.x).max(), last > 0 else { return nil }
         // The x axis of lineChart is in seconds; the curve's t is in ms.
         let series = SVG.Series(name: "P(read sees the write)", color: SVG.palette[4],
                                 points: points.map { ($0.x / 1000, $0.y) })
         return SVG.lineChart(title: "Visibility: share of reads that see a write, by time after its acknowledgement",
-                             yLabel: "share", series: [series], bands: [], xMax: last / 1000, yMax: 1)
+                             yLabel: "share", series: [series], bands: [], xMax: last / 1000, yMax: 1,
+                             xLabel: "read start after the write's acknowledgement")
     }
 
     static func linkMatrix(_ r: SimulationReport) -> String {

@@ -22,8 +22,9 @@ public enum MarkdownReport {
             let l = o.latency
             out += "| \(o.kind) | \(o.issued) | \(o.ok) | \(o.failed) | \(o.unknown) | \(Format.percent(o.availability)) | \(Format.num(l.p50)) | \(Format.num(l.p99)) | \(Format.num(l.p999)) | \(Format.num(l.max)) |\n"
         }
-        if !context.faults.isEmpty {
-            out += "\nFaults: " + context.faults.map { f in
+        let faults = context.faultWindows(of: r)
+        if !faults.isEmpty {
+            out += "\nFaults: " + faults.map { f in
                 "\(Format.md(f.label)) at \(f.start)" + (f.end.map { "–\($0)" } ?? " (permanent)")
             }.joined(separator: "; ") + "\n"
         }

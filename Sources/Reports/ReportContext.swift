@@ -23,6 +23,20 @@ public struct ReportContext: Sendable {
     public init(version: String, scenario: Scenario, replay: String? = nil) {
         self.init(version: version, faults: FaultWindow.windows(of: scenario), replay: replay)
     }
+
+    /// The fault windows to draw for `r`: the faults the run applied (scripted, chaos and
+    /// swarm, from `report.json`'s `faults`) when the report lists them, else ``faults``.
+    public func faultWindows(of r: SimulationReport) -> [FaultWindow] {
+        guard let applied = JSONReport.value(r, version: version)["faults"]?.array else { return faults }
+        return applied.compactMap { f in
+            guard let kind = f["kind"]?.string, let start = f["start"]?.string.flatMap({ try? ConfigUnits.duration($0) }) else {
+                return nil
+            }
+            let end = f["end"]?.string.flatMap { try? ConfigUnits.duration($0) }
+            let target = f["target"]?.string ?? ""
+            return FaultWindow(label: target.isEmpty ? kind : "\(kind) \(target)", start: start, end: end)
+        }
+    }
 }
 
 /// A stretch of simulated time during which a fault is active, for shading charts.

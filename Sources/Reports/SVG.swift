@@ -85,7 +85,8 @@ enum SVG {
     /// A time series chart: x in seconds (`0…xMax`), one polyline per series, shaded bands
     /// behind, a legend on the right.
     static func lineChart(title: String, yLabel: String, series: [Series], bands: [Band], xMax: Double,
-                          yMax fixedMax: Double? = nil, width: Int = 820, height: Int = 230) -> String {
+                          yMax fixedMax: Double? = nil, xLabel: String = "simulated time",
+                          width: Int = 820, height: Int = 230) -> String {
         let left = 62.0, right = 170.0, top = 28.0, bottom = 36.0
         let pw = Double(width) - left - right, ph = Double(height) - top - bottom
         let dataMax = series.flatMap { $0.points.map(\.y) }.filter(\.isFinite).max() ?? 0
@@ -114,7 +115,7 @@ enum SVG {
         }
         out += "<line x1=\"\(c(left))\" y1=\"\(c(top + ph))\" x2=\"\(c(left + pw))\" y2=\"\(c(top + ph))\" class=\"axis\"/>\n"
         out += "<line x1=\"\(c(left))\" y1=\"\(c(top))\" x2=\"\(c(left))\" y2=\"\(c(top + ph))\" class=\"axis\"/>\n"
-        out += "<text x=\"\(c(left + pw / 2))\" y=\"\(c(Double(height) - 4))\" class=\"xl\">simulated time (\(unit.name))</text>\n"
+        out += "<text x=\"\(c(left + pw / 2))\" y=\"\(c(Double(height) - 4))\" class=\"xl\">\(x(xLabel)) (\(unit.name))</text>\n"
         out += "<text x=\"12\" y=\"\(c(top + ph / 2))\" class=\"al\" transform=\"rotate(-90 12 \(c(top + ph / 2)))\">\(x(yLabel))</text>\n"
         // Series.
         for (i, s) in series.enumerated() {

@@ -57,6 +57,13 @@ final class HTMLTests: XCTestCase {
         XCTAssertNil(XMLCheck.parse(svg).error)
         XCTAssertTrue(svg.contains("<polyline"))
         XCTAssertNil(HTMLReport.visibilityChart(.object([])))
+        // The engine's shape: an array of {t_ms, reads, fresh}.
+        let points = JSONValue.array([0, 20, 100].map { t in
+            .object([("t_ms", .double(t)), ("reads", .int(10)), ("fresh", .double(min(1, 0.5 + t / 200)))])
+        })
+        let drawn = try XCTUnwrap(HTMLReport.visibilityChart(points))
+        XCTAssertNil(XMLCheck.parse(drawn).error)
+        XCTAssertTrue(drawn.contains("read start after the write"), "the x axis says what t is")
     }
 
     func testLongSeriesAreReducedToAnEnvelope() {
