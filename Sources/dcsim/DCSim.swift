@@ -30,6 +30,9 @@ struct DCSim: ParsableCommand {
             Examples:
               dcsim run                                   # the built-in default scenario
               dcsim run Topologies/scenarios/ams-outage.yaml --seed 7 --report out --format text,json
+              dcsim compare ams-outage --strategies async-geo,single-dc --report out --format all
+              dcsim sweep ams-outage --seeds 1...1000 --jobs 8 --report out
+              dcsim diff base/report.json new/report.json --max-regression p99_write_latency_ms=10
               dcsim validate Topologies/*.yaml Topologies/scenarios/*.yaml
               dcsim topologies telegram-5
               dcsim check history.jsonl                   # linearizability of a recorded history
