@@ -40,19 +40,19 @@ let package = Package(
         .target(name: "SimNetwork", dependencies: ["SimCore"]),
         .target(name: "ShardPipeline", dependencies: ["SimCore", "CLZ4", "COpenSSL", "CISAL"]),
         .target(name: "SimConfig", dependencies: [
-            "SimCore",
+            "SimCore", "ShardPipeline",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Replication", dependencies: ["SimCore", "SimNetwork", "SimConfig"]),
         .target(name: "Checker", dependencies: ["SimCore"]),
         .target(name: "Simulation", dependencies: [
-            "SimCore", "SimNetwork", "SimConfig", "Replication", "Checker",
+            "SimCore", "SimNetwork", "SimConfig", "Replication", "ShardPipeline", "Checker",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Collections", package: "swift-collections"),
         ]),
         .target(name: "Reports", dependencies: ["Simulation", "SimConfig", "SimCore"]),
         .executableTarget(name: "dcsim", dependencies: [
-            "Simulation", "Reports", "SimConfig", "SimCore", "Checker",
+            "Simulation", "Reports", "SimConfig", "SimCore", "ShardPipeline", "Checker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], resources: []),
         .executableTarget(name: "dcsim-bench", dependencies: ["SimCore", "SimNetwork", "ShardPipeline"],
@@ -65,11 +65,12 @@ let package = Package(
         .testTarget(name: "SimNetworkTests", dependencies: ["SimNetwork", "SimCore"]),
         .testTarget(name: "ShardPipelineTests", dependencies: ["ShardPipeline", "SimCore"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Simulation", "SimCore", "SimNetwork", "SimConfig"]),
-        .testTarget(name: "SimConfigTests", dependencies: ["SimConfig", "SimCore", "SimTestSupport"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Reports", "SimConfig", "SimTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["SimTestSupport"]),
+        .testTarget(name: "SimConfigTests", dependencies: ["SimConfig", "SimCore", "ShardPipeline", "SimTestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Reports", "SimConfig", "SimTestSupport",
+                                                     "Replication", "ShardPipeline", "SimCore"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Simulation", "SimConfig", "SimTestSupport"],
                     exclude: ["Golden", "Resources"]),
+        .testTarget(name: "CLITests", dependencies: ["SimTestSupport"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker", "SimCore"]),
     ]
 )

@@ -72,6 +72,13 @@ public struct StrategyParameters {
         return try find(key)?.probability() ?? defaultValue
     }
 
+    /// The raw parameter (for values that may take several forms, such as `ack: all | 2 |
+    /// [ams1, fra]`), marked as used, or `nil` when absent.
+    public mutating func raw(_ key: String) -> StrategyConfig.Parameter? {
+        used.insert(key)
+        return find(key)
+    }
+
     /// Where `key` was written (or the strategy's own location), for errors.
     public func location(of key: String) -> SourceLocation? { find(key)?.location ?? location }
 

@@ -41,12 +41,105 @@ public enum JSONReport {
     /// here (and the HTML page charts it; see ``HTMLReport``'s timeline groups).
     public static func timelineTable(_ r: SimulationReport) -> (columns: [String], rows: [[Double]]) {
         let columns = ["time_s", "writes_ok", "writes_failed", "reads_ok", "reads_failed", "stale_reads",
-                       "mean_latency_ms", "nodes_up"]
+                       "mean_latency_ms", "nodes_up", "min_margin", "under_replicated", "at_risk"]
         let rows = r.timeline.map { t -> [Double] in
             [t.time.seconds, Double(t.writesOK), Double(t.writesFailed), Double(t.readsOK), Double(t.readsFailed),
-             Double(t.staleReads), t.meanLatency, Double(t.nodesUp)]
+             Double(t.staleReads), t.meanLatency, Double(t.nodesUp), Double(t.minMargin ?? 0),
+             Double(t.underReplicated), Double(t.atRisk)]
         }
         return (columns, rows)
+    }
+
+    static func redundancyJSON(_ r: SimulationReport) -> JSONValue {
+        let fields: [(String, JSONValue)] = [
+                ("shards", .int(Int64(r.redundancy.shards))),
+                ("acknowledged_writes", .int(Int64(r.redundancy.acknowledgedWrites))),
+                ("lost_acknowledged_writes", .int(Int64(r.redundancy.lostAcknowledgedWrites))),
+                ("under_replicated_at_end", .int(Int64(r.redundancy.underReplicatedAtEnd))),
+                ("stored_bytes", .int(Int64(r.redundancy.storedBytes))),
+                ("logical_bytes", .int(Int64(r.redundancy.logicalBytes))),
+                ("storage_overhead", .double(round6(r.redundancy.storageOverhead))),
+                ("copies_histogram", .array(r.redundancy.copiesHistogram.map { .int(Int64($0)) })),
+                ("corruption_detected", .int(Int64(r.redundancy.corruptionDetected))),
+                ("min_margin", r.redundancy.minMargin.map { .int(Int64($0)) } ?? .null),
+                ("under_replicated_shard_seconds", .double(r.redundancy.underReplicatedShardSeconds)),
+                ("at_risk_peak", .int(Int64(r.redundancy.atRiskPeak))),
+                ("recovery_times", .array(r.redundancy.recoveryTimes.map { .string($0.description) })),
+                ("disks_lost", .int(Int64(r.redundancy.disksLost))),
+                ("copies_rotted", .int(Int64(r.redundancy.copiesRotted))),
+                ("unflushed_writes_lost", .int(Int64(r.redundancy.unflushedWritesLost))),
+                ("disk_errors", .int(Int64(r.redundancy.diskErrors))),
+                ("key_unavailable", .int(Int64(r.redundancy.keyUnavailable))),
+        ]
+        return .object(fields)
+    }
+
+    static func consistencyJSON(_ r: SimulationReport) -> JSONValue {
+        let fields: [(String, JSONValue)] = [
+                ("reads", .int(Int64(r.consistency.reads))), ("stale_reads", .int(Int64(r.consistency.staleReads))),
+                ("stale_ratio", .double(round6(r.consistency.staleRatio))),
+                ("stale_versions", .array(r.consistency.staleVersions.map { .int(Int64($0)) })),
+                ("staleness", latency(r.consistency.staleness)),
+                ("visibility", visibilityJSON(r)),
+                ("visibility_t99_ms", r.consistency.visibilityT99.map { .double($0.milliseconds) } ?? .null),
+                ("visibility_t999_ms", r.consistency.visibilityT999.map { .double($0.milliseconds) } ?? .null),
+                ("linearizability", linearizabilityJSON(r)),
+                ("sync_lag", latency(r.consistency.syncLag)),
+        ]
+        return .object(fields)
+    }
+
+    static func availabilityJSON(_ r: SimulationReport) -> JSONValue {
+        .object([("time_weighted_read", .double(r.availability.timeWeightedRead)),
+                 ("time_weighted_write", .double(r.availability.timeWeightedWrite)),
+                 ("probe_groups", .int(Int64(r.availability.probeGroups)))])
+    }
+
+    static func visibilityJSON(_ r: SimulationReport) -> JSONValue {
+        .array(r.consistency.visibility.map { v -> JSONValue in
+            .object([("t_ms", .double(v.t.milliseconds)), ("reads", .int(Int64(v.reads))), ("fresh", .double(v.fresh))])
+        })
+    }
+
+    static func linearizabilityJSON(_ r: SimulationReport) -> JSONValue {
+        guard let l = r.consistency.linearizability else { return .null }
+        let fields: [(String, JSONValue)] = [
+            ("keys_checked", .int(Int64(l.keys))), ("keys_recorded", .int(Int64(l.keysRecorded))),
+            ("operations", .int(Int64(l.operations))), ("linearizable", .int(Int64(l.linearizable))),
+            ("not_linearizable", .int(Int64(l.notLinearizable))), ("unknown", .int(Int64(l.unknown))),
+            ("truncated", .bool(l.truncated)), ("budget_per_key", .int(Int64(l.budgetPerKey))),
+            ("counterexamples", .array(l.counterexamples.map { .string($0) })),
+        ]
+        return .object(fields)
+    }
+
+    static func securityJSON(_ r: SimulationReport) -> JSONValue {
+        let seizures: [JSONValue] = r.security.seizures.map { z in
+            let classes: [JSONValue] = z.byClass.map { c in
+                .object([("class", .string(c.name)), ("stored", .int(Int64(c.stored))), ("exposed", .int(Int64(c.exposed)))])
+            }
+            let fields: [(String, JSONValue)] = [
+                ("time", .string(z.time.description)), ("datacenters", .array(z.datacenters.map { .string($0) })),
+                ("messages", .int(Int64(z.messages))), ("stored_in_seized", .int(Int64(z.storedInSeized))),
+                ("exposed", .int(Int64(z.exposed))), ("exposed_share", .double(round6(z.exposedShare))),
+                ("by_class", .array(classes)),
+                ("secret_chat_messages", .int(Int64(z.secretChatMessages))),
+                ("secret_chat_exposed", .int(Int64(z.secretChatExposed))),
+            ]
+            return .object(fields)
+        }
+        return .object([("max_exposed_share", .double(round6(r.security.maxExposedShare))), ("seizures", .array(seizures))])
+    }
+
+    static func faultsJSON(_ r: SimulationReport) -> JSONValue {
+        .array(r.faults.map { f -> JSONValue in
+            let fields: [(String, JSONValue)] = [
+                ("kind", .string(f.kind)), ("target", .string(f.target)), ("start", .string(f.start.description)),
+                ("end", f.end.map { .string($0.description) } ?? .null), ("origin", .string(f.origin)),
+                ("detail", .string(f.detail)),
+            ]
+            return .object(fields)
+        })
     }
 
     /// The report as an ordered JSON tree (what ``render(_:version:)`` serialises).
@@ -84,23 +177,11 @@ public enum JSONReport {
                 .object([("name", .string(p.name)), ("start", .string(p.start.description)),
                          ("end", .string(p.end.description)), ("operations", .array(p.operations.map(ops)))])
             })),
-            ("redundancy", .object([
-                ("shards", .int(Int64(r.redundancy.shards))),
-                ("acknowledged_writes", .int(Int64(r.redundancy.acknowledgedWrites))),
-                ("lost_acknowledged_writes", .int(Int64(r.redundancy.lostAcknowledgedWrites))),
-                ("under_replicated_at_end", .int(Int64(r.redundancy.underReplicatedAtEnd))),
-                ("stored_bytes", .int(Int64(r.redundancy.storedBytes))),
-                ("logical_bytes", .int(Int64(r.redundancy.logicalBytes))),
-                ("storage_overhead", .double(round6(r.redundancy.storageOverhead))),
-                ("copies_histogram", .array(r.redundancy.copiesHistogram.map { .int(Int64($0)) })),
-                ("corruption_detected", .int(Int64(r.redundancy.corruptionDetected))),
-            ])),
-            ("consistency", .object([
-                ("reads", .int(Int64(r.consistency.reads))), ("stale_reads", .int(Int64(r.consistency.staleReads))),
-                ("stale_ratio", .double(round6(r.consistency.staleRatio))),
-                ("stale_versions", .array(r.consistency.staleVersions.map { .int(Int64($0)) })),
-                ("staleness", latency(r.consistency.staleness)),
-            ])),
+            ("redundancy", redundancyJSON(r)),
+            ("availability", availabilityJSON(r)),
+            ("consistency", consistencyJSON(r)),
+            ("security", securityJSON(r)),
+            ("faults", faultsJSON(r)),
             ("network", .object([
                 ("wan_bytes", .int(Int64(r.network.wanBytes))),
                 ("messages_per_operation", .double(r.network.messagesPerOperation)),

@@ -130,7 +130,7 @@ payload: full
 
 strategy: async-geo
 compare: [async-geo, quorum-3dc, raft-5, rs-6-3]
-key_placement: other-jurisdiction     # keys held in the nearest DC of another jurisdiction
+key_placement: other-jurisdiction     # keys held in a DC of another jurisdiction (same region if possible)
 
 workload:
   users: 2000

@@ -1,4 +1,5 @@
 import SimCore
+import ShardPipeline
 
 // Every default of both file formats, in one place. docs/FORMAT.md documents the same
 // numbers; change both together.
@@ -57,8 +58,15 @@ public enum ScenarioDefaults {
     public static let payload = PayloadMode.full
     /// Telegram-like: the home DC acknowledges, copies ship to other DCs later.
     public static let strategy = "async-geo"
-    public static let keyPlacement = KeyPlacementConfig.sameDC
+    public static let keyPlacement = KeyPlacementPolicy.sameDC
     public static let sampleInterval = SimDuration.seconds(1)
+    /// The default sample interval for a run of `duration`: 1 s, or longer for long runs so
+    /// a time series has at most about 2000 points (a simulated year of chaos samples daily
+    /// rather than 31 million times).
+    public static func sampleInterval(for duration: SimDuration) -> SimDuration {
+        let seconds = (duration.nanoseconds + 1_999_999_999_999) / 2_000_000_000_000
+        return .seconds(Swift.max(1, seconds))
+    }
 }
 
 extension WorkloadConfig {

@@ -1,4 +1,5 @@
 import SimCore
+import ShardPipeline
 
 /// A validated, immutable scenario: what to simulate, for how long, under which load,
 /// strategy and faults, and which SLOs gate the result.
@@ -27,8 +28,10 @@ public struct Scenario: Sendable {
     public var strategy: StrategyConfig
     /// Strategies for `dcsim compare` when none are named on the command line.
     public var compareStrategies: [StrategyConfig]
-    /// Where the keys that decrypt a shard are held, independent of data placement.
-    public var keyPlacement: KeyPlacementConfig
+    /// Where the keys that decrypt a shard are held, independent of data placement. The
+    /// pipeline's own policy type: its semantics (which DCs hold a shard's key) are defined
+    /// once, in ``KeyPlacementPolicy/place(dataDC:topology:choice:)``; the file only names it.
+    public var keyPlacement: KeyPlacementPolicy
     public var workload: WorkloadConfig
     /// The scripted fault timeline, in start order.
     public var faults: [FaultSpec]
@@ -46,7 +49,7 @@ public struct Scenario: Sendable {
 
     public init(name: String, summary: String, source: String, contentHash: String, topology: Topology,
                 seed: UInt64, duration: SimDuration, warmup: SimDuration, payload: PayloadMode,
-                strategy: StrategyConfig, compareStrategies: [StrategyConfig], keyPlacement: KeyPlacementConfig,
+                strategy: StrategyConfig, compareStrategies: [StrategyConfig], keyPlacement: KeyPlacementPolicy,
                 workload: WorkloadConfig, faults: [FaultSpec], slos: [SLOSpec], sampleInterval: SimDuration) {
         self.name = name; self.summary = summary; self.source = source; self.contentHash = contentHash
         self.topology = topology; self.seed = seed; self.duration = duration; self.warmup = warmup
@@ -64,15 +67,6 @@ public struct Scenario: Sendable {
         if let payload { s.payload = payload }
         return s
     }
-}
-
-/// Whether shards carry real bytes.
-public enum PayloadMode: String, Sendable, CaseIterable {
-    /// Real payload bytes, really compressed (LZ4), encrypted (AES-256-GCM) and coded.
-    case full
-    /// Sizes and checksum identities only, for runs too large for real bytes. For the same
-    /// seed it gives the same simulated metrics as `full`.
-    case sizes
 }
 
 /// A replication strategy: a named preset or protocol plus its parameters.
@@ -131,27 +125,6 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var column: Int
     public init(file: String, line: Int, column: Int) { self.file = file; self.line = line; self.column = column }
     public var description: String { "\(file):\(line):\(column)" }
-}
-
-/// Where decryption keys live, relative to the data they protect.
-public enum KeyPlacementConfig: Sendable, Hashable, CustomStringConvertible {
-    /// The key holder is the data's own DC.
-    case sameDC
-    /// Another DC (the nearest other DC), possibly in the same jurisdiction.
-    case otherDC
-    /// The nearest DC in another jurisdiction.
-    case otherJurisdiction
-    /// Key shares in `n` jurisdictions, any `k` of which are needed.
-    case split(k: Int, n: Int)
-
-    public var description: String {
-        switch self {
-        case .sameDC: return "same-dc"
-        case .otherDC: return "other-dc"
-        case .otherJurisdiction: return "other-jurisdiction"
-        case .split(let k, let n): return "split(\(k)-of-\(n))"
-        }
-    }
 }
 
 /// The messenger workload (see docs/FORMAT.md for every default).

@@ -1,4 +1,5 @@
 import SimCore
+import ShardPipeline
 
 /// Reads a scenario file's syntax tree into a validated ``Scenario``.
 ///
@@ -70,7 +71,7 @@ struct ScenarioReader {
                 guard let d = node.duration() else { return nil }
                 return d > .zero ? d : node.fail("the sample interval must be greater than 0")
             }
-        } ?? ScenarioDefaults.sampleInterval
+        } ?? duration.map(ScenarioDefaults.sampleInterval(for:)) ?? ScenarioDefaults.sampleInterval
 
         // Everything below depends on the topology.
         guard let topoNode = top.required("topology", expected: "a built-in topology name such as 'telegram-5', or a path to a topology file") else {
@@ -156,7 +157,7 @@ struct ScenarioReader {
 
     // MARK: Key placement
 
-    func readKeyPlacement(_ n: YNode, _ topology: Topology) -> KeyPlacementConfig? {
+    func readKeyPlacement(_ n: YNode, _ topology: Topology) -> KeyPlacementPolicy? {
         let allowed = Self.keyPlacements
         let jurisdictionCount = topology.jurisdictions.count
         switch n.node {
@@ -208,7 +209,7 @@ struct ScenarioReader {
         }
         if let d = m["devices_per_user"]?.distribution(.count) { w.devicesPerUser = d }
         if let node = m["rate"], let r = node.rate() {
-            if r > 0 { w.messagesPerSecond = r } else { node.error("the message rate must be greater than 0, found '\(node.scalarText)'") }
+            if r >= 0 { w.messagesPerSecond = r } else { node.error("the message rate must be 0 (no traffic, e.g. for chaos runs) or more, found '\(node.scalarText)'") }
         }
         if let c = m["daily_curve"] { w.dailyCurve = readDailyCurve(c) ?? w.dailyCurve }
         if let b = m["bursts"]?.list(what: "a list of bursts such as [{at: 5m, for: 1m, factor: 3}]") {

@@ -2,6 +2,7 @@ import SimCore
 import SimNetwork
 import SimConfig
 import Replication
+import Checker
 
 /// The simulation driver for one strategy: owns the clock, the event queue, the network,
 /// the nodes' service queues and disks, the clients, and the measurements.
@@ -22,6 +23,8 @@ final class Engine<S: ReplicationStrategy> {
         case clientRetry(op: UInt32)
         case syncRead(op: UInt32)
         case sample
+        case fault(UInt32, begin: Bool)   // a planned fault starts or ends
+        case rot(UInt32)                  // a bit-rot event of an active fault
     }
 
     enum Wire {
@@ -50,6 +53,8 @@ final class Engine<S: ReplicationStrategy> {
         var homeDC: Int32
         var logicalBytes: Int32
         var storedBytes: Int32
+        /// Index of the message class (text, photo…) in the workload's mix.
+        var messageClass: UInt8 = 0
         /// Newest acknowledged stamp, and when it was acknowledged.
         var acked: Stamp = .none
         var ackedAt: SimTime = .never
@@ -73,6 +78,12 @@ final class Engine<S: ReplicationStrategy> {
         var ackedAtIssueTime: SimTime = .never
         var recipients: [Int32] = []   // writes: users whose devices sync it after the ack
         var sender: Int32 = -1
+        /// Device sync: for a sync read, the write it syncs; for a write, its sync reads
+        /// still open, whether one missed it, and when it was acknowledged.
+        var parent: Int32 = -1
+        var syncOpen: Int32 = 0
+        var syncMissed = false
+        var ackedAt: SimTime = .never
     }
 
     let scenario: Scenario
@@ -100,8 +111,18 @@ final class Engine<S: ReplicationStrategy> {
     var jobs = Slab<DiskJob>()
     var shards: [Shard] = []
     var ops: [Operation] = []
-    var sizer: ShardSizer
+    var dataPath: DataPath
     var metrics: Metrics
+    // Faults: the plan (scripted + random), the per-node state they impose, their stream.
+    var plan: [PlannedFault] = []
+    var faultState: FaultState
+    var faultRNG: SimRandom
+    /// Key holders per home DC and key bucket (from the scenario's key placement).
+    var keyHolders: [[KeyHolders]]
+    var availability: AvailabilityTracker
+    /// Every client operation, for the linearizability checker and `history.jsonl`.
+    var history = HistoryRecorder(operationsMax: Engine.historyLimit)
+    var redundancy: RedundancyTracker
     var events: UInt64 = 0
     var maxPending = 0
 
@@ -127,8 +148,14 @@ final class Engine<S: ReplicationStrategy> {
         stores = Array(repeating: NodeStore(), count: topology.nodes.count)
         liveness = NodeLiveness(count: topology.nodes.count)
         epochs = Array(repeating: 0, count: topology.nodes.count)
-        sizer = try ShardSizer(mode: scenario.payload, seed: seed, keyPlacement: scenario.keyPlacement, topology: topology)
-        metrics = Metrics(scenario: scenario)
+        dataPath = try DataPath(scenario: scenario)
+        faultState = FaultState(nodes: topology.nodes.count, datacenters: dcCount)
+        faultRNG = SimRandom(root: seed, label: "faults")
+        keyHolders = try KeyHolders.table(scenario.keyPlacement, topology: topology)
+        availability = AvailabilityTracker(start: SimTime.zero + scenario.warmup)
+        redundancy = RedundancyTracker(needed: strategy.fragmentsNeededToRead, warmupEnd: SimTime.zero + scenario.warmup)
+        plan = try FaultPlanner.plan(scenario, tolerance: strategy.tolerance)
+        metrics = Metrics(scenario: scenario, faults: plan)
     }
 
     // MARK: Run loop
@@ -136,6 +163,8 @@ final class Engine<S: ReplicationStrategy> {
     func run() -> SimulationReport {
         if let first = workload.nextArrival(after: .zero), first < end { queue.schedule(.arrival, at: first) }
         queue.schedule(.sample, at: SimTime.zero + scenario.sampleInterval)
+        availability.setUp(engine: self)
+        scheduleFaults()
         while let t = queue.peekTime(), t <= end, let (time, event) = queue.pop() {
             now = time
             events &+= 1
@@ -143,6 +172,8 @@ final class Engine<S: ReplicationStrategy> {
             if queue.count > maxPending { maxPending = queue.count }
         }
         now = end
+        availability.accumulate(to: end)
+        redundancy.advance(to: end)
         return metrics.finish(engine: self)
     }
 
@@ -154,14 +185,16 @@ final class Engine<S: ReplicationStrategy> {
             let t = timers.remove(slot)
             let node = Int(t.node)
             guard liveness.isUp(node), epochs[node] == t.epoch else { return }
-            strategy.timer(t.timer, at: node, now: now, rng: &strategyRNG, effects: &effects)
+            strategy.timer(t.timer, at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
         case .diskDone(let slot): handleDiskDone(slot)
         case .clientTimeout(let op, let attempt): handleTimeout(op: Int(op), attempt: attempt)
         case .clientRetry(let op): attempt(op: Int(op))
         case .syncRead(let op): attempt(op: Int(op))
+        case .fault(let index, let begin): handleFault(Int(index), begin: begin)
+        case .rot(let index): handleRot(Int(index))
         case .sample:
-            metrics.sample(at: now, nodesUp: liveness.up.lazy.filter { $0 }.count)
+            metrics.sample(at: now, nodesUp: liveness.up.lazy.filter { $0 }.count, redundancy: redundancy)
             let next = now + scenario.sampleInterval
             if next <= end { queue.schedule(.sample, at: next) }
         }
@@ -186,11 +219,11 @@ final class Engine<S: ReplicationStrategy> {
             }
         } else {
             let key = ShardKey(UInt64(shards.count))
-            let stored = sizer.storedBytes(key: key, messageClass: m.messageClass,
-                                           compressible: scenario.workload.messageMix[m.messageClass].compressible,
-                                           logicalBytes: m.sizeBytes, version: 1)
+            let stored = dataPath.seal(key: key, home: Int(sender.homeDC), messageClass: m.messageClass,
+                                       plaintextBytes: m.sizeBytes, version: 1)
             shards.append(Shard(homeDC: sender.homeDC, logicalBytes: Int32(clamping: m.sizeBytes),
-                                storedBytes: Int32(clamping: stored)))
+                                storedBytes: Int32(clamping: stored), messageClass: UInt8(clamping: m.messageClass)))
+            redundancy.added(target: strategy.placement(of: key, home: Int(sender.homeDC)).count, now: now)
             var op = Operation(kind: .write, key: key, stamp: Stamp(version: 1, tiebreak: 0),
                                clientDC: sender.homeDC, issued: now,
                                retriesLeft: Int16(scenario.workload.client.retries))
@@ -213,6 +246,7 @@ final class Engine<S: ReplicationStrategy> {
             op.ackedAtIssueTime = shard.ackedAt
             op.issued = now
         }
+        if op.attempt == 1 { recordInvoke(op, index: index) }
         ops[index] = op
         let request = clientRequest(for: op, id: index)
         var clientDC = Int(op.clientDC)
@@ -271,7 +305,13 @@ final class Engine<S: ReplicationStrategy> {
         ops[index].state = state
         let op = ops[index]
         metrics.completed(op: op, state: state, result: result, at: now)
+        recordCompletion(op, index: index, state: state, result: result)
+        if op.parent >= 0 { syncReadFinished(parent: Int(op.parent), fresh: state == .ok && {
+            if case .found(let got, false) = result { return got >= ops[Int(op.parent)].stamp }
+            return false
+        }()) }
         guard state == .ok, op.kind != .read else { return }
+        ops[index].ackedAt = now
         let k = Int(op.key.raw)
         if shards[k].acked < op.stamp {
             shards[k].acked = op.stamp
@@ -287,11 +327,22 @@ final class Engine<S: ReplicationStrategy> {
             let devices = Int(u.devices + adjust)
             guard devices > 0 else { continue }
             for _ in 0..<devices {
-                let read = Operation(kind: .read, key: op.key, stamp: .none, clientDC: u.homeDC, issued: now,
+                var read = Operation(kind: .read, key: op.key, stamp: .none, clientDC: u.homeDC, issued: now,
                                      retriesLeft: Int16(scenario.workload.client.retries))
+                read.parent = Int32(index)
+                ops[index].syncOpen += 1
                 ops.append(read)
                 queue.schedule(.syncRead(op: UInt32(ops.count - 1)), at: now + workload.syncDelay())
             }
+        }
+    }
+
+    /// A device finished syncing a message: when the last one has it, record the lag.
+    func syncReadFinished(parent: Int, fresh: Bool) {
+        ops[parent].syncOpen -= 1
+        if !fresh { ops[parent].syncMissed = true }
+        if ops[parent].syncOpen == 0 && !ops[parent].syncMissed && ops[parent].issued >= SimTime.zero + scenario.warmup {
+            metrics.syncLag.record(now - ops[parent].ackedAt)
         }
     }
 
@@ -314,13 +365,13 @@ final class Engine<S: ReplicationStrategy> {
         case .protocolMessage(let from, let to, let message, _):
             let node = Int(to)
             guard liveness.isUp(node) else { return }
-            strategy.receive(message, from: Int(from), at: node, now: now, rng: &strategyRNG, effects: &effects)
+            strategy.receive(message, from: Int(from), at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
         case .request(let op, _, let to):
             let node = Int(to)
             guard liveness.isUp(node), ops[Int(op)].state == .open else { return }
             let request = clientRequest(for: ops[Int(op)], id: Int(op))
-            strategy.clientRequest(request, at: node, now: now, rng: &strategyRNG, effects: &effects)
+            strategy.clientRequest(request, at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
         case .reply(let op, let attempt, let result):
             handleReply(op: Int(op), attempt: attempt, result)
@@ -374,13 +425,14 @@ final class Engine<S: ReplicationStrategy> {
 
     func startDisk(_ slot: UInt32) {
         let node = Int(jobs[slot].node)
-        let kind: OperationKind
+        let kind: SimConfig.OperationKind
         switch jobs[slot].request {
         case .put(_, _, _, let tombstone, _), .putLWW(_, _, _, let tombstone): kind = tombstone ? .delete : .write
         case .get: kind = .read
         case .purge, .drop: kind = .delete
         }
-        let service = scenario.topology.nodes[node].serviceTime(for: kind).sample(&diskRNG)
+        var service = scenario.topology.nodes[node].serviceTime(for: kind).sample(&diskRNG)
+        service *= faultState.slowFactor[node]
         jobs[slot].started = now
         queue.schedule(.diskDone(slot), at: now + SimDuration(sampledNanoseconds: service))
     }
@@ -392,27 +444,32 @@ final class Engine<S: ReplicationStrategy> {
         guard job.epoch == epochs[node] else { return }  // the node crashed meanwhile
         metrics.diskServed(node: node, waited: job.started - job.arrived, response: now - job.arrived)
         if let next = stations[node].complete() { startDisk(next) }
+        let shardIndex = Int(job.request.key.raw)
+        let hadIntact = stores[node].hasIntact(job.request.key)
         let outcome: StorageCompletion.Outcome
+        if let forced = diskFault(job.request, at: node) {
+            outcome = forced
+        } else {
         switch job.request {
         case .put(let key, let stamp, let bytes, let tombstone, let fragment):
-            if let held = stores[node].put(key, stamp, storedBytes: bytes, tombstone: tombstone, fragment: fragment) {
+            if let held = stores[node].put(key, stamp, storedBytes: bytes, tombstone: tombstone, fragment: fragment, at: now) {
                 outcome = .superseded(held)
             } else {
                 outcome = .stored
+                if fragment >= 0 && !tombstone { fragmentStored(key: key, version: stamp.version, index: fragment) }
             }
         case .putLWW(let key, let stamp, let bytes, let tombstone):
-            if let held = stores[node].putLWW(key, stamp, storedBytes: bytes, tombstone: tombstone) {
+            if let held = stores[node].putLWW(key, stamp, storedBytes: bytes, tombstone: tombstone, at: now) {
                 outcome = .superseded(held)
             } else {
                 outcome = .stored
             }
         case .get(let key):
             if let copy = stores[node].get(key) {
-                if copy.corrupt {
+                if !dataPath.readIntact(key: key, node: node, copy: copy) {
                     metrics.corruptionDetected()
                     outcome = .missing
                 } else {
-                    sizer.verifyRead(key: key, stamp: copy.stamp)
                     outcome = copy.fragment < 0 ? .found(copy.stamp, tombstone: copy.tombstone)
                         : .foundFragment(copy.stamp, index: Int(copy.fragment), tombstone: copy.tombstone)
                 }
@@ -424,6 +481,9 @@ final class Engine<S: ReplicationStrategy> {
         case .drop(let key):
             outcome = stores[node].remove(key) ? .stored : .missing
         }
+        }
+        let hasIntact = stores[node].hasIntact(job.request.key)
+        if hadIntact != hasIntact { redundancy.change(shardIndex, by: hasIntact ? 1 : -1, now: now) }
         complete(job, outcome: outcome)
     }
 

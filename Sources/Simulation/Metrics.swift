@@ -35,18 +35,40 @@ struct Metrics {
     var nodeServed: [UInt64]
     var nodeRejected: [UInt64]
     var timeline: [TimelineSample] = []
-    var interval = TimelineSample(time: .zero, writesOK: 0, writesFailed: 0, readsOK: 0, readsFailed: 0,
-                                  staleReads: 0, meanLatency: 0, nodesUp: 0)
+    var interval = TimelineSample()
     var intervalLatencySum = 0.0
     var intervalCount = 0
+    // Fault effects on storage.
+    var disksLost: UInt64 = 0
+    var copiesRotted: UInt64 = 0
+    var unflushedLost: UInt64 = 0
+    var diskErrors: UInt64 = 0
+    var keyUnavailable: UInt64 = 0
+    var seizures: [SeizureFigures] = []
+    /// Visibility curve buckets (reads, fresh reads) by time since the ack; last = beyond grid.
+    static let visibilityGrid: [SimDuration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000]
+        .map { SimDuration.milliseconds(Int64($0)) }
+    var visibilityReads = [UInt64](repeating: 0, count: Metrics.visibilityGrid.count + 1)
+    var visibilityFresh = [UInt64](repeating: 0, count: Metrics.visibilityGrid.count + 1)
+    var syncLag = LatencyRecorder()
 
-    init(scenario: Scenario) {
+    init(scenario: Scenario, faults: [PlannedFault] = []) {
         self.scenario = scenario
         let warm = SimTime.zero + scenario.warmup
         let end = SimTime.zero + scenario.duration
         var phases: [Phase] = []
         if scenario.warmup > .zero { phases.append(Phase(name: "warmup", start: .zero, end: warm)) }
         phases.append(Phase(name: "steady", start: warm, end: end))
+        // Before, during and after each scripted fault (random faults are too many to
+        // phase one by one; their effect shows in the totals and the timeline).
+        for (i, f) in faults.enumerated() where f.origin == "scripted" && f.start < end {
+            let label = "fault \(i + 1) \(f.kind) \(f.target)"
+            let stop = min(f.end ?? end, end)
+            if f.start > warm { phases.append(Phase(name: "\(label): before", start: warm, end: f.start)) }
+            phases.append(Phase(name: "\(label): during", start: f.start, end: stop))
+            if stop < end { phases.append(Phase(name: "\(label): after", start: stop, end: end)) }
+            if phases.count > 64 { break }
+        }
         self.phases = phases
         byClass = Array(repeating: 0, count: scenario.workload.messageMix.count)
         let n = scenario.topology.nodes.count
@@ -89,11 +111,19 @@ struct Metrics {
             }
         }
         if steady { count(&total[k]) }
-        if let p = phases.firstIndex(where: { op.issued >= $0.start && op.issued < $0.end }) { count(&phases[p].ops[k]) }
+        for p in phases.indices where op.issued >= phases[p].start && op.issued < phases[p].end { count(&phases[p].ops[k]) }
 
         var stale = false
         if op.kind == .read, state == .ok, steady {
             reads += 1
+            if op.ackedAtIssue > .none {
+                var fresh = false
+                if case .found(let got, _) = result, got >= op.ackedAtIssue { fresh = true }
+                let age = op.issued - op.ackedAtIssueTime
+                let b = Self.visibilityGrid.firstIndex { age <= $0 } ?? Self.visibilityGrid.count
+                visibilityReads[b] += 1
+                if fresh { visibilityFresh[b] += 1 }
+            }
             if op.ackedAtIssue > .none {
                 switch result {
                 case .found(let got, _) where got >= op.ackedAtIssue: break
@@ -120,13 +150,54 @@ struct Metrics {
         if state == .ok { intervalLatencySum += latency.milliseconds; intervalCount += 1 }
     }
 
-    mutating func sample(at now: SimTime, nodesUp: Int) {
+    mutating func faultChanged(index: Int, begin: Bool, at now: SimTime) {}
+
+    /// An adversary seized every disk of `dcs`: which messages can it read (a copy — or k
+    /// fragments — in the seized set, and enough of the key's holders in it too)?
+    mutating func seizure<S>(dcs: [Int], engine e: Engine<S>) {
+        let seized = Set(dcs)
+        var units = [UInt8](repeating: 0, count: e.shards.count)
+        var whole = [Bool](repeating: false, count: e.shards.count)
+        for dc in dcs {
+            for node in e.world.nodesByDC[dc] {
+                for (key, c) in e.stores[node].copies where !c.tombstone {
+                    let i = Int(key.raw)
+                    guard i < units.count else { continue }
+                    if c.fragment < 0 { whole[i] = true } else { units[i] &+= 1 }
+                }
+            }
+        }
+        let k = e.strategy.fragmentsNeededToRead
+        let classes = scenario.workload.messageMix.count
+        var stored = [UInt64](repeating: 0, count: classes)
+        var exposed = [UInt64](repeating: 0, count: classes)
+        for (i, shard) in e.shards.enumerated() {
+            let cls = Int(shard.messageClass)
+            guard whole[i] || Int(units[i]) >= k else { continue }
+            stored[cls] += 1
+            let holders = e.keyHolders[Int(shard.homeDC)][KeyHolders.bucket(of: ShardKey(UInt64(i)))]
+            if holders.dcs.filter({ seized.contains($0) }).count >= holders.threshold { exposed[cls] += 1 }
+        }
+        let topo = scenario.topology
+        let total = e.shards.count
+        let exposedTotal = exposed.reduce(0, +)
+        seizures.append(SeizureFigures(
+            time: e.now - .zero, datacenters: dcs.map { topo.datacenters[$0].id },
+            messages: UInt64(total), storedInSeized: stored.reduce(0, +), exposed: exposedTotal,
+            exposedShare: total == 0 ? 0 : Double(exposedTotal) / Double(total),
+            byClass: (0..<classes).map { (scenario.workload.messageMix[$0].name, stored[$0], exposed[$0]) },
+            secretChatMessages: secretMessages, secretChatExposed: 0))
+    }
+
+    mutating func sample(at now: SimTime, nodesUp: Int, redundancy: RedundancyTracker) {
         interval.time = now - .zero
         interval.nodesUp = nodesUp
+        interval.minMargin = redundancy.currentMinMargin
+        interval.underReplicated = UInt64(redundancy.under)
+        interval.atRisk = UInt64(redundancy.atRiskNow)
         interval.meanLatency = intervalCount == 0 ? 0 : (intervalLatencySum / Double(intervalCount) * 1000).rounded() / 1000
         timeline.append(interval)
-        interval = TimelineSample(time: .zero, writesOK: 0, writesFailed: 0, readsOK: 0, readsFailed: 0,
-                                  staleReads: 0, meanLatency: 0, nodesUp: 0)
+        interval = TimelineSample()
         intervalLatencySum = 0
         intervalCount = 0
     }
@@ -184,7 +255,14 @@ struct Metrics {
         let redundancy = RedundancyFigures(shards: UInt64(e.shards.count), acknowledgedWrites: acknowledged,
                                            lostAcknowledgedWrites: lost, underReplicatedAtEnd: under,
                                            storedBytes: stored, logicalBytes: liveLogical,
-                                           copiesHistogram: histogram, corruptionDetected: corruption)
+                                           copiesHistogram: histogram, corruptionDetected: corruption,
+                                           minMargin: e.redundancy.minMargin,
+                                           underReplicatedShardSeconds: (e.redundancy.underShardNanoseconds / 1e9 * 1000).rounded() / 1000,
+                                           atRiskPeak: UInt64(e.redundancy.atRiskPeak),
+                                           recoveryTimes: e.redundancy.recoveryTimes,
+                                           disksLost: disksLost, copiesRotted: copiesRotted,
+                                           unflushedWritesLost: unflushedLost, diskErrors: diskErrors,
+                                           keyUnavailable: keyUnavailable)
         let consistency = ConsistencyFigures(reads: reads, staleReads: staleReads, staleVersions: staleVersions,
                                              staleness: staleness.summary)
 
@@ -228,6 +306,33 @@ struct Metrics {
                                       kernel: KernelFigures(events: e.events, maxPendingEvents: e.maxPending,
                                                             simulatedSeconds: scenario.duration.seconds),
                                       slos: [])
+        report.faults = e.faultRecords
+        report.availability = AvailabilityFigures(
+            timeWeightedRead: (e.availability.readShare * 1e6).rounded() / 1e6,
+            timeWeightedWrite: (e.availability.writeShare * 1e6).rounded() / 1e6,
+            probeGroups: e.availability.probes)
+        report.security = SecurityFigures(seizures: seizures)
+        // Visibility: cumulative by t (reads that started at most t after the ack).
+        var cumReads: UInt64 = 0, cumFresh: UInt64 = 0
+        var points: [VisibilityPoint] = []
+        for (i, t) in Self.visibilityGrid.enumerated() {
+            cumReads += visibilityReads[i]; cumFresh += visibilityFresh[i]
+            let bucketReads = visibilityReads[i]
+            guard bucketReads > 0 else { continue }
+            let share = Double(visibilityFresh[i]) / Double(bucketReads)
+            points.append(VisibilityPoint(t: t, reads: bucketReads, fresh: (share * 1e6).rounded() / 1e6))
+        }
+        report.consistency.visibility = points
+        // The first t from which every later bucket stays at or above the level.
+        func reaches(_ level: Double) -> SimDuration? {
+            guard let last = points.lastIndex(where: { $0.fresh < level }) else { return points.first?.t }
+            return last + 1 < points.count ? points[last + 1].t : nil
+        }
+        report.consistency.visibilityT99 = reaches(0.99)
+        report.consistency.visibilityT999 = reaches(0.999)
+        report.consistency.linearizability = e.checkHistories()
+        report.consistency.syncLag = syncLag.summary
+        report.history = e.history
         report.slos = SLOEvaluator.evaluate(scenario.slos, report: report)
         return report
     }

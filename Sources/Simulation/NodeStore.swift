@@ -1,3 +1,4 @@
+import SimCore
 import Replication
 
 /// What one node's disk holds: at most one copy per key, the newest stamp it has seen.
@@ -13,6 +14,8 @@ struct NodeStore {
         var corrupt: Bool
         /// -1 for a whole copy, else the erasure-coded fragment index.
         var fragment: Int16 = -1
+        /// When this copy was written (for crash loss of unflushed writes).
+        var storedAt: SimTime = .zero
     }
 
     private(set) var copies: [ShardKey: Copy] = [:]
@@ -20,29 +23,48 @@ struct NodeStore {
 
     /// Stores a copy if `stamp` is newer than the one held. Returns the stamp already held
     /// when it is as new or newer (the put is superseded).
-    mutating func put(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool, fragment: Int = -1) -> Stamp? {
+    mutating func put(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool, fragment: Int = -1,
+                      at time: SimTime = .zero) -> Stamp? {
         if let old = copies[key], !old.corrupt, old.stamp > stamp || (old.stamp == stamp && old.fragment == Int16(fragment)) {
             return old.stamp
         }
         let bytes = Int32(tombstone ? 0 : storedBytes)
         usedBytes += Int64(bytes) - Int64(copies[key]?.storedBytes ?? 0)
-        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false, fragment: Int16(fragment))
+        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false, fragment: Int16(fragment),
+                           storedAt: time)
         return nil
     }
 
     /// Last-writer-wins by timestamp (`stamp.tiebreak`), then version.
-    mutating func putLWW(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool) -> Stamp? {
+    mutating func putLWW(_ key: ShardKey, _ stamp: Stamp, storedBytes: Int, tombstone: Bool, at time: SimTime = .zero) -> Stamp? {
         if let old = copies[key], !old.corrupt,
            (old.stamp.tiebreak, old.stamp.version) >= (stamp.tiebreak, stamp.version) {
             return old.stamp
         }
         let bytes = Int32(tombstone ? 0 : storedBytes)
         usedBytes += Int64(bytes) - Int64(copies[key]?.storedBytes ?? 0)
-        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false)
+        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false, storedAt: time)
         return nil
     }
 
     func get(_ key: ShardKey) -> Copy? { copies[key] }
+
+    /// Whether the node holds an intact (not rotted) copy or fragment of `key`.
+    @inline(__always) func hasIntact(_ key: ShardKey) -> Bool {
+        guard let c = copies[key] else { return false }
+        return !c.corrupt
+    }
+
+    /// Drops copies written at or after `since` (a crash losing the page cache). Returns how
+    /// many were lost.
+    mutating func loseWritesSince(_ since: SimTime) -> Int {
+        let lost = copies.filter { $0.value.storedAt >= since }.map(\.key)
+        for k in lost { _ = remove(k) }
+        return lost.count
+    }
+
+    /// Keys with an intact copy, ascending (deterministic order).
+    func intactKeys() -> [ShardKey] { copies.filter { !$0.value.corrupt }.map(\.key).sorted() }
 
     /// Removes the copy of `key`; with `tombstoneUpTo`, only a tombstone no newer than it.
     /// Returns whether something was removed.

@@ -1,4 +1,5 @@
 import SimCore
+import Checker
 
 /// The finished result of one run: every deterministic figure, and nothing else.
 ///
@@ -21,6 +22,12 @@ public struct SimulationReport: Sendable {
     public var timeline: [TimelineSample]
     public var kernel: KernelFigures
     public var slos: [SLOResult]
+    /// The fault timeline as applied (scripted, chaos and swarm), in start order.
+    public var faults: [FaultRecord] = []
+    public var availability = AvailabilityFigures()
+    public var security = SecurityFigures()
+    /// The recorded per-key operation histories (for `history.jsonl`; not part of report.json).
+    public var history: HistoryRecorder? = nil
 
     /// True when every SLO passed (or none was set).
     public var slosPassed: Bool { slos.allSatisfy(\.passed) }
@@ -106,6 +113,53 @@ public struct RedundancyFigures: Sendable {
     public var copiesHistogram: [UInt64]
     /// Reads that hit a corrupt copy (detected and not returned).
     public var corruptionDetected: UInt64
+    /// The lowest margin (live intact units − units needed to read) any shard reached after
+    /// warm-up; 0 = one failure from unreadable, negative = unreadable for a while.
+    public var minMargin: Int? = nil
+    /// ∫ (shards below their placement's count) dt, in shard-seconds.
+    public var underReplicatedShardSeconds: Double = 0
+    /// The most shards at margin 0 at once.
+    public var atRiskPeak: UInt64 = 0
+    /// After each fault that left shards under-replicated: time until none was.
+    public var recoveryTimes: [SimDuration] = []
+    /// Fault effects on storage: disks wiped, copies rotted, writes lost with the page cache
+    /// in crashes, disk I/O errors, and disk operations refused for want of a reachable key.
+    public var disksLost: UInt64 = 0
+    public var copiesRotted: UInt64 = 0
+    public var unflushedWritesLost: UInt64 = 0
+    public var diskErrors: UInt64 = 0
+    public var keyUnavailable: UInt64 = 0
+}
+
+/// Availability that needs no traffic: the share of (post-warm-up) time the strategy's probe
+/// shard groups were readable / writable by its quorum sizes (see AvailabilityTracker).
+public struct AvailabilityFigures: Sendable {
+    public var timeWeightedRead: Double = 1
+    public var timeWeightedWrite: Double = 1
+    public var probeGroups: Int = 0
+}
+
+/// What an adversary who seized DCs can decrypt.
+public struct SecurityFigures: Sendable {
+    public var seizures: [SeizureFigures] = []
+    /// The worst exposed share over all seizures (0 with none).
+    public var maxExposedShare: Double { seizures.map(\.exposedShare).max() ?? 0 }
+}
+
+public struct SeizureFigures: Sendable {
+    public var time: SimDuration
+    public var datacenters: [String]
+    /// Cloud messages written so far.
+    public var messages: UInt64
+    /// Messages with a readable copy (or k fragments) on the seized disks.
+    public var storedInSeized: UInt64
+    /// Messages whose plaintext the adversary can recover (data and key both seized).
+    public var exposed: UInt64
+    public var exposedShare: Double
+    public var byClass: [(name: String, stored: UInt64, exposed: UInt64)]
+    /// Secret-chat messages are never stored in a DC: always 0 exposed.
+    public var secretChatMessages: UInt64
+    public var secretChatExposed: UInt64
 }
 
 public struct ConsistencyFigures: Sendable {
@@ -118,6 +172,41 @@ public struct ConsistencyFigures: Sendable {
     public var staleVersions: [UInt64]
     /// Age of the newest acknowledged version a stale read missed, from its ack to the read's start.
     public var staleness: LatencySummary
+    /// The visibility curve: P(a read starting t after a write's acknowledgement sees that
+    /// write or newer), on a grid of t.
+    public var visibility: [VisibilityPoint] = []
+    /// The t at which the curve first reaches 99% and 99.9% (nil: not within the grid).
+    public var visibilityT99: SimDuration? = nil
+    public var visibilityT999: SimDuration? = nil
+    /// Per-key linearizability of the recorded histories.
+    public var linearizability: LinearizabilityFigures? = nil
+    /// Device sync lag: from a message's acknowledgement until the last device of its
+    /// recipients (and the sender's other devices) has read it.
+    public var syncLag = LatencySummary(count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0)
+}
+
+public struct VisibilityPoint: Sendable {
+    /// Upper edge of the bucket: reads that started within (previous t, t] after the ack.
+    public var t: SimDuration
+    public var reads: UInt64
+    /// Share of those reads that saw the write or newer.
+    public var fresh: Double
+}
+
+public struct LinearizabilityFigures: Sendable {
+    /// Keys checked (a deterministic, evenly spaced sample when there are many).
+    public var keys: Int
+    /// Keys with a recorded history.
+    public var keysRecorded: Int
+    public var operations: Int
+    public var linearizable: Int
+    public var notLinearizable: Int
+    public var unknown: Int
+    /// The recorder hit its operation limit; later operations were not checked.
+    public var truncated: Bool
+    public var budgetPerKey: Int
+    /// Up to three minimal counterexamples, human-readable.
+    public var counterexamples: [String]
 }
 
 public struct LinkFigures: Sendable {
@@ -162,6 +251,17 @@ public struct TimelineSample: Sendable {
     /// Mean latency of operations completed in the interval, ms (0 when none).
     public var meanLatency: Double
     public var nodesUp: Int
+    /// Redundancy at the sample instant: the lowest shard margin, shards below their
+    /// placement count, and shards at margin 0.
+    public var minMargin: Int? = nil
+    public var underReplicated: UInt64 = 0
+    public var atRisk: UInt64 = 0
+
+    public init(time: SimDuration = .zero, writesOK: UInt64 = 0, writesFailed: UInt64 = 0, readsOK: UInt64 = 0,
+                readsFailed: UInt64 = 0, staleReads: UInt64 = 0, meanLatency: Double = 0, nodesUp: Int = 0) {
+        self.time = time; self.writesOK = writesOK; self.writesFailed = writesFailed; self.readsOK = readsOK
+        self.readsFailed = readsFailed; self.staleReads = staleReads; self.meanLatency = meanLatency; self.nodesUp = nodesUp
+    }
 }
 
 public struct KernelFigures: Sendable {

@@ -2,7 +2,7 @@
 //
 // P events are pending at all times; each popped event schedules exactly one new event at
 // now + Exp(1 s), drawn from `SimRandom`; N pops in total. This is the same loop as
-// `../shared/reference-bench/hold_c.c` (a bare C binary heap), so `Scripts/bench-kernel.sh`
+// `../shared/reference-bench/hold_c.c` (a bare C binary heap), so `Scripts/bench.sh kernel`
 // can run both side by side and report dcsim's events/s as a ratio of the C loop's.
 //
 // Like the C program, the timed region includes filling the queue with the first P events,
@@ -93,8 +93,4 @@ enum KernelBench {
         _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, "%.\(digits)f", $0) }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
-}
-
-enum NetworkBench {
-    static func run(_ args: [String]) { print("network bench: not yet built") }
 }

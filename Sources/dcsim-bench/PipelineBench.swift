@@ -1,5 +1,5 @@
 // The pipeline benchmark: dcsim's real ShardSealer on the workload of
-// `../shared/reference-bench/repl_bench.c`, so `Scripts/bench-pipeline.sh` can run both side by
+// `../shared/reference-bench/repl_bench.c`, so `Scripts/bench.sh pipeline` can run both side by
 // side and report dcsim's figures as ratios of the C program's.
 //
 // Same workload, message for message: the message mix is drawn with the same SplitMix64
@@ -206,7 +206,7 @@ enum PipelineBench {
         }
         print("verify    : all \(count) messages round-trip, \(replicas) replicas identical")
 
-        // ---- read path per class (Scripts/bench-pipeline.sh adds the same passes to the C
+        // ---- read path per class (Scripts/bench.sh pipeline adds the same passes to the C
         // program through a wrapper, so text-only reads have a reference too) ----
         for (name, wantMedia) in [("read_text", false), ("read_media", true)] {
             var n = 0, bytes = 0

@@ -3,6 +3,7 @@ import Foundation
 import Replication
 import Reports
 import SimConfig
+import ShardPipeline
 import SimCore
 import Simulation
 

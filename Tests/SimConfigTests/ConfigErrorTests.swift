@@ -251,14 +251,14 @@ final class ConfigErrorTests: XCTestCase {
             warmup: -1m
             payload: ful
             seed: -3
-            chaos: {}
+            fault_budget: maybe
             durration: 1m
             """
         let errors = Fixture.scenarioErrors(yaml)
-        XCTAssertEqual(errors.map(\.field), ["duration", "warmup", "payload", "seed", "chaos", "durration"],
+        XCTAssertEqual(errors.map(\.field), ["duration", "warmup", "payload", "seed", "fault_budget", "durration"],
                        errors.map(\.description).joined(separator: "\n"))
         XCTAssertTrue(errors[2].message.contains("did you mean 'full'?"))
-        XCTAssertTrue(errors[4].message.contains("not supported yet"))
+        XCTAssertTrue(errors[4].message.contains("tolerated"), errors[4].message)
         XCTAssertTrue(errors[5].message.contains("did you mean 'duration'?"))
     }
 

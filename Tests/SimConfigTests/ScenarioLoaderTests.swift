@@ -1,6 +1,7 @@
 import XCTest
 @testable import SimConfig
 import SimCore
+import ShardPipeline
 
 /// Scenario files: defaults, workload, strategies, key placement, faults and their targets,
 /// and SLOs.
@@ -122,7 +123,7 @@ final class ScenarioLoaderTests: XCTestCase {
             duration: 10m
             workload:
               users: 0
-              rate: 0/s
+              rate: -1/s
               mix: {sticker: {weight: 0.1}, photo: {sise: 1KB}}
               daily_curve: [1, 2]
               bursts: [{at: 20m, for: 1m, factor: 2}]
@@ -130,7 +131,7 @@ final class ScenarioLoaderTests: XCTestCase {
               client: {retries: -1}
             """)
         for needle in ["workload.users: expected a whole number of users from 1 to 100000000, found '0'",
-                       "workload.rate: the message rate must be greater than 0",
+                       "workload.rate: rates cannot be negative",
                        "workload.mix.sticker.size: missing required key 'size'",
                        "workload.mix.photo.sise: unknown key 'sise' (did you mean 'size'?)",
                        "workload.daily_curve: expected 24 hourly multipliers",
@@ -169,7 +170,7 @@ final class ScenarioLoaderTests: XCTestCase {
     }
 
     func testKeyPlacement() throws {
-        func kp(_ v: String) -> KeyPlacementConfig? { load("topology: telegram-5\nduration: 1m\nkey_placement: \(v)\n")?.keyPlacement }
+        func kp(_ v: String) -> KeyPlacementPolicy? { load("topology: telegram-5\nduration: 1m\nkey_placement: \(v)\n")?.keyPlacement }
         XCTAssertEqual(kp("same-dc"), .sameDC)
         XCTAssertEqual(kp("other-dc"), .otherDC)
         XCTAssertEqual(kp("other-jurisdiction"), .otherJurisdiction)
