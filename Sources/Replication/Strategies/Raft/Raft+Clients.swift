@@ -110,16 +110,18 @@ extension Raft {
         let committed = ownTermCommitted(r)
         let commitIndex = replicas[r].commitIndex
         let applied = replicas[r].applied
-        var kept: [PendingRead] = []
-        for var read in lead.reads {
-            if read.readIndex < 0 && committed { read.readIndex = commitIndex }
-            if read.readIndex >= 0 && (read.round == 0 || lead.confirmedRound >= read.round) && applied >= read.readIndex {
+        let confirmed = lead.confirmedRound
+        var i = 0
+        while i < replicas[r].lead!.reads.count {
+            if replicas[r].lead!.reads[i].readIndex < 0 && committed { replicas[r].lead!.reads[i].readIndex = commitIndex }
+            let read = replicas[r].lead!.reads[i]
+            if read.readIndex >= 0 && (read.round == 0 || confirmed >= read.round) && applied >= read.readIndex {
                 effects.store(.get(read.key), token: Self.readTag | read.op.raw)
+                replicas[r].lead!.reads.remove(at: i)
             } else {
-                kept.append(read)
+                i += 1
             }
         }
-        replicas[r].lead!.reads = kept
     }
 
     /// One step of replacing a member that came back as a new incarnation (after a disk

@@ -91,29 +91,30 @@ public struct Raft: ReplicationStrategy {
         groups = try p.int("groups", default: 16, in: 1...65_536)
         electionTimeoutMin = try p.duration("election_timeout_min", default: .seconds(1), minimum: .microseconds(10))
         electionTimeoutMax = try p.duration("election_timeout_max", default: electionTimeoutMin * 2, minimum: .microseconds(10))
+        heartbeatInterval = try p.duration("heartbeat_interval", default: .milliseconds(100), minimum: .microseconds(1))
+        readMode = ReadMode(rawValue: try p.choice("read", default: ReadMode.readIndex.rawValue,
+                                                   allowed: ReadMode.allCases.map(\.rawValue)))!
+        leaseDuration = try p.duration("lease_duration", default: SimDuration(nanoseconds: electionTimeoutMin.nanoseconds / 10 * 9),
+                                       minimum: .zero)
+        batchInterval = try p.duration("batch_interval", default: .zero)
+        maxEntriesPerMessage = try p.int("max_entries", default: 256, in: 1...1_000_000)
+        try p.finish()
+        // Relations between parameters, once each is valid on its own.
         guard electionTimeoutMax > electionTimeoutMin else {
             throw StrategyError(strategy: "raft", parameter: "election_timeout_max",
                                 message: "must be greater than election_timeout_min (\(electionTimeoutMin)), got \(electionTimeoutMax)",
                                 location: p.location(of: "election_timeout_max"))
         }
-        heartbeatInterval = try p.duration("heartbeat_interval", default: .milliseconds(100), minimum: .microseconds(1))
         guard heartbeatInterval * 2 <= electionTimeoutMin else {
             throw StrategyError(strategy: "raft", parameter: "heartbeat_interval",
                                 message: "must be at most half of election_timeout_min (\(electionTimeoutMin)), got \(heartbeatInterval)",
                                 location: p.location(of: "heartbeat_interval"))
         }
-        readMode = ReadMode(rawValue: try p.choice("read", default: ReadMode.readIndex.rawValue,
-                                                   allowed: ReadMode.allCases.map(\.rawValue)))!
-        leaseDuration = try p.duration("lease_duration", default: SimDuration(nanoseconds: electionTimeoutMin.nanoseconds / 10 * 9),
-                                       minimum: .zero)
         guard leaseDuration <= electionTimeoutMin else {
             throw StrategyError(strategy: "raft", parameter: "lease_duration",
                                 message: "must be at most election_timeout_min (\(electionTimeoutMin)), or a new leader could be elected while the old lease holds; got \(leaseDuration)",
                                 location: p.location(of: "lease_duration"))
         }
-        batchInterval = try p.duration("batch_interval", default: .zero)
-        maxEntriesPerMessage = try p.int("max_entries", default: 256, in: 1...1_000_000)
-        try p.finish()
 
         self.world = world
         let dcs = world.topology.datacenters.count
