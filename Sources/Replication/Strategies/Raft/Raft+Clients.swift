@@ -75,11 +75,11 @@ extension Raft {
             case .lease, .readIndex:
                 // ReadIndex (thesis §6.4): the commit index once the leader has committed an
                 // entry of its term, confirmed by a heartbeat round sent after the read arrived.
-                let lead = replicas[r].lead!
+                let (round, confirmed) = (replicas[r].lead!.round, replicas[r].lead!.confirmedRound)
                 replicas[r].lead!.reads.append(PendingRead(op: request.id, key: request.key,
                                                            readIndex: ownTermCommitted(r) ? replicas[r].commitIndex : -1,
-                                                           round: lead.round + 1))
-                if lead.round <= lead.confirmedRound {
+                                                           round: round + 1))
+                if round <= confirmed {
                     broadcast(r, now: now, effects: &effects)   // no round in flight: start one now
                 }
             }
@@ -106,11 +106,11 @@ extension Raft {
     /// the leader has applied: a get on its store (behind every applied put in the disk's
     /// FIFO queue).
     mutating func progressReads(_ r: Int, now: SimTime, effects: inout Effects<Message, Timer>) {
-        guard let lead = replicas[r].lead, !lead.reads.isEmpty else { return }
+        guard replicas[r].lead?.reads.isEmpty == false else { return }
         let committed = ownTermCommitted(r)
         let commitIndex = replicas[r].commitIndex
         let applied = replicas[r].applied
-        let confirmed = lead.confirmedRound
+        let confirmed = replicas[r].lead!.confirmedRound
         var i = 0
         while i < replicas[r].lead!.reads.count {
             if replicas[r].lead!.reads[i].readIndex < 0 && committed { replicas[r].lead!.reads[i].readIndex = commitIndex }
@@ -130,20 +130,21 @@ extension Raft {
     /// before the next, and only after the leader committed an entry of its term (the fix
     /// to single-server changes in Ongaro's 2015 raft-dev note).
     mutating func membershipStep(_ r: Int, now: SimTime, effects: inout Effects<Message, Timer>) {
-        let rep = replicas[r]
-        guard let lead = rep.lead, rep.commitIndex >= lead.noopIndex, rep.configIndex <= rep.commitIndex else { return }
-        for s in rep.config.indices where s != Int(rep.slot) {
+        guard let lead = replicas[r].lead, replicas[r].commitIndex >= lead.noopIndex,
+              replicas[r].configIndex <= replicas[r].commitIndex else { return }
+        let (slot, commitIndex, term) = (Int(replicas[r].slot), replicas[r].commitIndex, replicas[r].term)
+        for s in replicas[r].config.indices where s != slot {
             let incarnation = lead.peerIncarnation[s]
-            guard incarnation != 0, incarnation != rep.config[s] else { continue }
-            var config = rep.config
+            guard incarnation != 0, incarnation != replicas[r].config[s] else { continue }
+            var config = replicas[r].config
             if config[s] != 0 {
                 config[s] = 0
-            } else if lead.match[s] >= rep.commitIndex {
+            } else if lead.match[s] >= commitIndex {
                 config[s] = incarnation
             } else {
                 continue
             }
-            _ = append(r, Entry(term: rep.term, kind: .config, config: config))
+            _ = append(r, Entry(term: term, kind: .config, config: config))
             replicateNew(r, now: now, effects: &effects)
             return
         }

@@ -103,14 +103,14 @@ extension Raft {
     /// Wins the election: appends a no-op of the new term (so entries of earlier terms can
     /// commit, §5.4.2), sends the first heartbeat round, and takes the held requests.
     mutating func becomeLeader(_ r: Int, now: SimTime, rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
-        let rep = replicas[r]
+        let (group, term) = (replicas[r].group, replicas[r].term)
         replicas[r].role = .leader
-        replicas[r].leader = rep.slot
-        replicas[r].lead = LeaderState(members: rep.config.count, lastIndex: rep.lastIndex, now: now)
-        _ = append(r, Entry(term: rep.term, kind: .noop))
+        replicas[r].leader = replicas[r].slot
+        replicas[r].lead = LeaderState(members: replicas[r].config.count, lastIndex: replicas[r].lastIndex, now: now)
+        _ = append(r, Entry(term: term, kind: .noop))
         broadcast(r, now: now, effects: &effects)
         advanceCommit(r, now: now, effects: &effects)
-        effects.setTimer(after: heartbeatInterval, .heartbeat(group: rep.group, term: rep.term))
+        effects.setTimer(after: heartbeatInterval, .heartbeat(group: group, term: term))
         let held = replicas[r].held
         replicas[r].held = []
         for request in held { leaderAccept(request, r, now: now, effects: &effects) }

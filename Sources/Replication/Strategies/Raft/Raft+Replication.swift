@@ -18,12 +18,11 @@ extension Raft {
 
     /// Removes entries from `index` on (a conflict with the leader's log).
     mutating func truncate(_ r: Int, from index: Int) {
-        let rep = replicas[r]
-        precondition(index > rep.commitIndex,
-                     "Raft: group \(rep.group) node \(rep.node) would truncate committed entry \(index) (commit index \(rep.commitIndex)) — a safety violation")
+        precondition(index > replicas[r].commitIndex,
+                     "Raft: group \(replicas[r].group) node \(replicas[r].node) would truncate committed entry \(index) (commit index \(replicas[r].commitIndex)) — a safety violation")
         replicas[r].log.removeSubrange((index - 1)...)
-        if rep.configIndex >= index {
-            replicas[r].recomputeConfig(bootstrap: rep.config.count)
+        if replicas[r].configIndex >= index {
+            replicas[r].recomputeConfig(bootstrap: replicas[r].config.count)
         }
     }
 
@@ -33,19 +32,21 @@ extension Raft {
     /// `max_entries`). A pipelined member's next index advances at once; a probed one's
     /// stays until it answers, so a lost probe is simply resent at the next heartbeat.
     mutating func sendAppend(_ r: Int, to s: Int, effects: inout Effects<Message, Timer>) {
-        let rep = replicas[r]
-        guard let lead = rep.lead else { return }
-        let prev = lead.next[s] - 1
-        let end = Swift.min(rep.lastIndex, prev + maxEntriesPerMessage)
-        let entries = end > prev ? Array(rep.log[prev..<end]) : []
+        // (Scalars only: holding a copy of the replica while mutating it would copy its arrays.)
+        guard replicas[r].lead != nil else { return }
+        let prev = replicas[r].lead!.next[s] - 1
+        let end = Swift.min(replicas[r].lastIndex, prev + maxEntriesPerMessage)
+        let entries = end > prev ? Array(replicas[r].log[prev..<end]) : []
         var bytes = Self.appendHeaderBytes
         for e in entries { bytes += e.wireBytes }
+        let commitIndex = replicas[r].commitIndex
         // Entries already committed go to a member catching up (after a crash, a partition or
         // a disk loss): that is repair traffic; new entries are replication; none, a heartbeat.
-        let kind: MessageKind = entries.isEmpty ? .control : (end <= rep.commitIndex ? .repair : .replication)
-        if !lead.probing[s] { replicas[r].lead!.next[s] = end + 1 }
-        let message = AppendEntries(group: rep.group, term: rep.term, prevLogIndex: prev, prevLogTerm: rep.term(at: prev),
-                                    entries: entries, leaderCommit: rep.commitIndex, round: lead.round)
+        let kind: MessageKind = entries.isEmpty ? .control : (end <= commitIndex ? .repair : .replication)
+        if !replicas[r].lead!.probing[s] { replicas[r].lead!.next[s] = end + 1 }
+        let message = AppendEntries(group: replicas[r].group, term: replicas[r].term, prevLogIndex: prev,
+                                    prevLogTerm: replicas[r].term(at: prev), entries: entries,
+                                    leaderCommit: commitIndex, round: replicas[r].lead!.round)
         effects.send(.append(message), to: node(r, slot: s), sizeBytes: bytes, kind: kind)
     }
 
@@ -81,8 +82,8 @@ extension Raft {
 
     /// The heartbeat tick: check-quorum, a membership step if one is due, then a round.
     mutating func heartbeat(_ r: Int, now: SimTime, rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
-        let lead = replicas[r].lead!
-        if now - lead.since >= electionTimeoutMin && lead.confirmedAt + electionTimeoutMin <= now {
+        let (since, confirmedAt) = (replicas[r].lead!.since, replicas[r].lead!.confirmedAt)
+        if now - since >= electionTimeoutMin && confirmedAt + electionTimeoutMin <= now {
             // No majority acknowledged a round within an election timeout: another leader
             // may be elected on the other side of a partition; stop acting as leader.
             becomeFollower(r, term: replicas[r].term, leader: -1, now: now, rng: &rng, effects: &effects)
@@ -154,10 +155,9 @@ extension Raft {
 
     /// Commits the highest index a majority of voters hold, if it is of the current term.
     mutating func advanceCommit(_ r: Int, now: SimTime, effects: inout Effects<Message, Timer>) {
-        let rep = replicas[r]
-        guard rep.role == .leader else { return }
-        let n = Int(quorumValue(r, k: rep.majority, own: UInt64(rep.lastIndex)) { UInt64($0.match[$1]) })
-        guard n > rep.commitIndex, rep.term(at: n) == rep.term else { return }
+        guard replicas[r].role == .leader else { return }
+        let n = Int(quorumValue(r, k: replicas[r].majority, own: UInt64(replicas[r].lastIndex)) { UInt64($0.match[$1]) })
+        guard n > replicas[r].commitIndex, replicas[r].term(at: n) == replicas[r].term else { return }
         replicas[r].commitIndex = n
         applyCommitted(r, effects: &effects)
         progressReads(r, now: now, effects: &effects)
@@ -166,13 +166,12 @@ extension Raft {
     /// Recomputes the highest heartbeat round a majority acknowledged: leadership was
     /// certain when it was sent (ReadIndex, the lease, check-quorum).
     mutating func updateConfirmed(_ r: Int, now: SimTime, effects: inout Effects<Message, Timer>) {
-        let rep = replicas[r]
-        guard let lead = rep.lead else { return }
-        let confirmed = quorumValue(r, k: rep.majority, own: lead.round) { $0.ackedRound[$1] }
-        if confirmed > lead.confirmedRound {
+        guard replicas[r].lead != nil else { return }
+        let confirmed = quorumValue(r, k: replicas[r].majority, own: replicas[r].lead!.round) { $0.ackedRound[$1] }
+        if confirmed > replicas[r].lead!.confirmedRound {
             replicas[r].lead!.confirmedRound = confirmed
-            if let at = lead.sentAt(confirmed) {
-                if at > lead.confirmedAt { replicas[r].lead!.confirmedAt = at }
+            if let at = replicas[r].lead!.sentAt(confirmed) {
+                if at > replicas[r].lead!.confirmedAt { replicas[r].lead!.confirmedAt = at }
                 replicas[r].lead!.leaseStart = at
             }
             progressReads(r, now: now, effects: &effects)
@@ -268,8 +267,7 @@ extension Raft {
 
     mutating func applyCompleted(_ r: Int, index: Int, now: SimTime, rng: inout SimRandom,
                                  effects: inout Effects<Message, Timer>) {
-        let rep = replicas[r]
-        guard index > rep.applied, index <= rep.applyIssued else { return }
+        guard index > replicas[r].applied, index <= replicas[r].applyIssued else { return }
         replicas[r].applyDone[index % Self.applyWindow] = true
         applyCommitted(r, effects: &effects)
         if replicas[r].role == .leader { progressReads(r, now: now, effects: &effects) }
