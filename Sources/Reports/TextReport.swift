@@ -45,12 +45,45 @@ public enum TextReport {
         out += bold("Redundancy") + "\n"
         let rd = r.redundancy
         out += "  shards \(rd.shards) · acknowledged writes \(rd.acknowledgedWrites) · lost acknowledged writes \(rd.lostAcknowledgedWrites)\n"
-        out += "  under-replicated at end \(rd.underReplicatedAtEnd) · storage overhead \(num(rd.storageOverhead))× (\(bytes(rd.storedBytes)) stored / \(bytes(rd.logicalBytes)) logical)\n\n"
+        out += "  under-replicated at end \(rd.underReplicatedAtEnd) · storage overhead \(num(rd.storageOverhead))× (\(bytes(rd.storedBytes)) stored / \(bytes(rd.logicalBytes)) logical)\n"
+        out += "  min margin \(rd.minMargin.map(String.init) ?? "–") · under-replicated \(num(rd.underReplicatedShardSeconds)) shard·s · at risk (peak) \(rd.atRiskPeak)"
+        if let worst = rd.recoveryTimes.max() { out += " · back to full redundancy within \(worst)" }
+        out += "\n"
+        if rd.disksLost + rd.copiesRotted + rd.diskErrors + rd.unflushedWritesLost + rd.keyUnavailable + rd.corruptionDetected > 0 {
+            out += "  disks lost \(rd.disksLost) · copies rotted \(rd.copiesRotted) (detected on read \(rd.corruptionDetected)) · unflushed writes lost \(rd.unflushedWritesLost) · disk errors \(rd.diskErrors) · key unreachable \(rd.keyUnavailable)\n"
+        }
+        out += "  availability over time: readable \(pct(r.availability.timeWeightedRead)), writable \(pct(r.availability.timeWeightedWrite))\n\n"
+
+        if !r.faults.isEmpty {
+            out += bold("Faults applied (\(r.faults.count))") + "\n"
+            for f in r.faults.prefix(40) {
+                let until = f.end.map { "until \($0)" } ?? "to the end of the run"
+                out += "  \(f.start) \(until) · \(f.kind) \(f.target)\(f.detail.isEmpty ? "" : " (\(f.detail))")\(f.origin == "scripted" ? "" : " [\(f.origin)]")\n"
+            }
+            if r.faults.count > 40 { out += "  … and \(r.faults.count - 40) more (all in report.json)\n" }
+            out += "\n"
+        }
+        for z in r.security.seizures {
+            out += bold("Seizure of \(z.datacenters.joined(separator: ", ")) at \(z.time)") + "\n"
+            out += "  \(z.storedInSeized) of \(z.messages) messages on the seized disks; plaintext recoverable: \(z.exposed) (\(pct(z.exposedShare))); secret chats exposed: \(z.secretChatExposed)\n\n"
+        }
 
         out += bold("Consistency") + "\n"
         out += "  reads \(r.consistency.reads) · stale \(r.consistency.staleReads) (\(pct(r.consistency.staleRatio)))"
         if r.consistency.staleReads > 0 { out += " · staleness p50 \(num(r.consistency.staleness.p50)) ms, p99 \(num(r.consistency.staleness.p99)) ms" }
-        out += "\n\n"
+        out += "\n"
+        if let t = r.consistency.visibilityT99 { out += "  visibility: 99% of reads see a write \(t) after its ack" }
+        else if !r.consistency.visibility.isEmpty { out += "  visibility: reads do not reach 99% fresh within 60 s of an ack" }
+        if let t = r.consistency.visibilityT999 { out += ", 99.9% after \(t)" }
+        if !r.consistency.visibility.isEmpty { out += "\n" }
+        if r.consistency.syncLag.count > 0 {
+            out += "  device sync lag p50 \(num(r.consistency.syncLag.p50)) ms, p99 \(num(r.consistency.syncLag.p99)) ms\n"
+        }
+        if let l = r.consistency.linearizability {
+            out += "  linearizability (\(l.keys) of \(l.keysRecorded) keys checked): \(l.linearizable) linearizable, \(l.notLinearizable) not, \(l.unknown) undecided\n"
+            if let c = l.counterexamples.first { out += "    first counterexample:\n" + c.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n") + "\n" }
+        }
+        out += "\n"
 
         out += bold("Network") + "\n"
         out += "  WAN \(bytes(r.network.wanBytes)) · \(num(r.network.messagesPerOperation)) messages per client operation\n\n"

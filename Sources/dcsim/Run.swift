@@ -101,9 +101,6 @@ struct Run: ParsableCommand {
             printError("dcsim \(dcsimVersion) · scenario \(scenario.name) (\(scenario.source), \(scenario.contentHash)) · topology \(scenario.topology.name) (\(scenario.topology.contentHash)) · seed \(scenario.seed)")
             printError("reproduce: \(replay)")
         }
-        if !scenario.faults.isEmpty && !quiet {
-            printError("warning: this version parses and validates the scenario's \(scenario.faults.count) fault(s) but does not inject them yet; the run below is fault-free")
-        }
         let clock = ContinuousClock()
         let started = clock.now
         let result: SimulationReport
