@@ -3,6 +3,7 @@ import SimCore
 import SimNetwork
 import SimConfig
 @testable import Replication
+@testable import Simulation
 
 /// All subsets of `0..<n` with exactly `size` elements, in lexicographic order.
 func subsets(of n: Int, size: Int) -> [[Int]] {

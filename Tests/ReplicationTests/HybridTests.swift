@@ -3,6 +3,7 @@ import SimCore
 import SimNetwork
 import SimConfig
 @testable import Replication
+@testable import Simulation
 
 final class HybridTests: XCTestCase {
     typealias H = Harness<Hybrid>

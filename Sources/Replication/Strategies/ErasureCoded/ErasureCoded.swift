@@ -171,6 +171,9 @@ public struct ErasureCoded: ReplicationStrategy {
         var scrubCursor = 0
         /// The disk was lost: ask peers for our stripes when back up.
         var mustRejoin = false
+        /// Peers that missed a read's hedge deadline, until when (a local failure detector:
+        /// they are asked last until heard from again).
+        var suspects: [Int: SimTime] = [:]
 
         func holds(_ key: ShardKey) -> Bool {
             let w = Int(key.raw >> 6)
@@ -205,6 +208,8 @@ public struct ErasureCoded: ReplicationStrategy {
     /// Stripes written for the embedding strategy that finished: (node, key, stamp, all stored).
     var finishedStripes: [(node: Int, key: ShardKey, stamp: Stamp, ok: Bool)] = []
 
+    /// How long a holder that missed a hedge deadline is asked last (unless heard from).
+    static let suspicion = SimDuration.seconds(10)
     /// Per-message wire overhead (operation, key, stamp, index) in bytes.
     static let wireHeaderBytes = 48
     static let smallMessageBytes = 32
@@ -316,12 +321,13 @@ public struct ErasureCoded: ReplicationStrategy {
                        ackAt: ackFragments, traffic: .client, effects: &effects)
         case .read:
             startRead(at: node, purpose: .client(request.id), key: request.key, home: request.homeDC,
-                      excluded: 0, effects: &effects)
+                      excluded: 0, now: now, effects: &effects)
         }
     }
 
     public mutating func receive(_ message: Message, from source: Int, at node: Int, now: SimTime,
                                  rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
+        heard(from: source, at: node)
         switch message {
         case .putFragment(let op, let key, let stamp, let index, let tombstone, let traffic):
             storeFragment(at: node, for: source, op: op, key: key, stamp: stamp, index: index,
@@ -353,6 +359,7 @@ public struct ErasureCoded: ReplicationStrategy {
         case .write(let op): writeTimedOut(at: node, op: op, now: now, effects: &effects)
         case .hedge(let op):
             guard case .read(var r)? = nodes[node].ops[op] else { return }
+            suspect(r.holders, r.read.asked & ~r.read.answered & ~r.read.errors, at: node, now: now)
             let more = r.read.askAll()
             nodes[node].ops[op] = .read(r)
             sendGets(at: node, op: op, key: r.key, holders: r.holders, mask: more, traffic: traffic(of: r), effects: &effects)
@@ -550,9 +557,9 @@ public struct ErasureCoded: ReplicationStrategy {
     // MARK: Reads
 
     mutating func startRead(at node: Int, purpose: ReadPurpose, key: ShardKey, home: Int, excluded: UInt64,
-                            effects: inout Effects<Message, Timer>) {
+                            now: SimTime, effects: inout Effects<Message, Timer>) {
         let holders = placement(of: key, home: home)
-        var read = StripeRead(positions: holders.count, k: settings.k, order: nearestOrder(from: node, holders),
+        var read = StripeRead(positions: holders.count, k: settings.k, order: nearestOrder(from: node, holders, now: now),
                               excluded: excluded, extra: settings.readExtra)
         let ask = read.start()
         let r = ReadOp(purpose: purpose, key: key, home: home, holders: holders, read: read)
@@ -678,7 +685,8 @@ public struct ErasureCoded: ReplicationStrategy {
             t.state = .running
             nodes[node].tasks[key] = t
             nodes[node].repairsRunning += 1
-            startRead(at: node, purpose: .repair(targets: t.targets), key: key, home: t.home, excluded: t.targets, effects: &effects)
+            startRead(at: node, purpose: .repair(targets: t.targets), key: key, home: t.home, excluded: t.targets,
+                      now: now, effects: &effects)
         }
         if nodes[node].readyHead == nodes[node].ready.count {
             nodes[node].ready.removeAll(keepingCapacity: true)
@@ -882,15 +890,19 @@ public struct ErasureCoded: ReplicationStrategy {
         }
     }
 
-    /// Positions of `holders` by distance from `node`: itself, its DC, then DCs by latency;
-    /// ties in fragment order (data fragments first, which a systematic code reads without decoding).
-    func nearestOrder(from node: Int, _ holders: [Int]) -> [UInt8] {
+    /// Positions of `holders` by distance from `node`: itself, its DC, then DCs by latency,
+    /// with suspected holders last; ties in fragment order (data fragments first, which a
+    /// systematic code reads without decoding).
+    func nearestOrder(from node: Int, _ holders: [Int], now: SimTime) -> [UInt8] {
         let dcs = world.topology.datacenters.count
         let here = world.datacenter(of: node)
+        let suspects = nodes[node].suspects
         func rank(_ n: Int) -> Int {
             if n == node { return 0 }
             let dc = world.datacenter(of: n)
-            return dc == here ? 1 : 2 + Int(dcRank[here * dcs + dc])
+            let r = dc == here ? 1 : 2 + Int(dcRank[here * dcs + dc])
+            if !suspects.isEmpty, let until = suspects[n], until > now { return r + 1 << 30 }
+            return r
         }
         var order = (0..<holders.count).map { UInt8($0) }
         order.sort { a, b in
@@ -898,6 +910,21 @@ public struct ErasureCoded: ReplicationStrategy {
             return ra != rb ? ra < rb : a < b
         }
         return order
+    }
+
+    /// Suspects the holders at the positions of `mask` (they missed a hedge deadline).
+    mutating func suspect(_ holders: [Int], _ mask: UInt64, at node: Int, now: SimTime) {
+        var bits = mask
+        while bits != 0 {
+            let p = bits.trailingZeroBitCount
+            bits &= bits - 1
+            if holders[p] != node { nodes[node].suspects[holders[p]] = now + Self.suspicion }
+        }
+    }
+
+    /// A message from `peer` arrived: it is alive.
+    mutating func heard(from peer: Int, at node: Int) {
+        if !nodes[node].suspects.isEmpty { nodes[node].suspects[peer] = nil }
     }
 
     /// Whether `node` holds a fragment of `key` by its durable index (for tests).

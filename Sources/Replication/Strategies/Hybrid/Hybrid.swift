@@ -228,7 +228,7 @@ public struct Hybrid: ReplicationStrategy {
             let copies = replicas.nodes(for: request.key, home: request.homeDC)
             let holders = copies + stripes.placement(of: request.key, home: request.homeDC)
             var read = StripeRead(positions: holders.count, replicas: copies.count, readQuorum: readCopies, k: settings.k,
-                                  order: stripes.nearestOrder(from: node, holders), extra: settings.readExtra,
+                                  order: stripes.nearestOrder(from: node, holders, now: now), extra: settings.readExtra,
                                   fragmentsSuffice: isCoded(request.key))
             let ask = read.start()
             let id = newOp(node)
@@ -241,6 +241,10 @@ public struct Hybrid: ReplicationStrategy {
 
     public mutating func receive(_ message: Message, from source: Int, at node: Int, now: SimTime,
                                  rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
+        switch message {
+        case .stripe: break
+        default: stripes.heard(from: source, at: node)
+        }
         switch message {
         case .stripe(let m):
             forward(at: node, now: now, effects: &effects) { $0.receive(m, from: source, at: node, now: now, rng: &rng, effects: &$1) }
@@ -281,6 +285,7 @@ public struct Hybrid: ReplicationStrategy {
             }
         case .hedge(let op):
             guard case .read(var r)? = nodes[node].ops[op] else { return }
+            stripes.suspect(r.holders, r.read.asked & ~r.read.answered & ~r.read.errors, at: node, now: now)
             let more = r.read.askAll()
             nodes[node].ops[op] = .read(r)
             sendGets(at: node, op: op, key: r.key, holders: r.holders, mask: more, traffic: .client, effects: &effects)
