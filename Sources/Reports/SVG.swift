@@ -89,11 +89,14 @@ enum SVG {
                           width: Int = 820, height: Int = 230) -> String {
         let left = 62.0, right = 170.0, top = 28.0, bottom = 36.0
         let pw = Double(width) - left - right, ph = Double(height) - top - bottom
-        let dataMax = series.flatMap { $0.points.map(\.y) }.filter(\.isFinite).max() ?? 0
-        let yMax = fixedMax ?? niceMax(dataMax, floor: dataMax > 0 && dataMax < 1 ? dataMax : 1)
+        let values = series.flatMap { $0.points.map(\.y) }.filter(\.isFinite)
+        let dataMax = values.max() ?? 0, dataMin = values.min() ?? 0
+        // The y axis starts at 0 unless a value is negative (a margin below zero).
+        let yMin = dataMin < 0 ? -niceMax(-dataMin, floor: 1) : 0
+        let yMax = fixedMax ?? (dataMax <= 0 && yMin < 0 ? 1 : niceMax(dataMax, floor: dataMax > 0 && dataMax < 1 ? dataMax : 1))
         let xm = max(xMax, 1e-9)
         func px(_ v: Double) -> Double { left + pw * min(max(v / xm, 0), 1) }
-        func py(_ v: Double) -> Double { top + ph * (1 - min(max(v / yMax, 0), 1)) }
+        func py(_ v: Double) -> Double { top + ph * (1 - min(max((v - yMin) / (yMax - yMin), 0), 1)) }
         var out = open(width: width, height: height, title: title)
         // Bands first, so lines draw over them.
         // A band outside the plotted time (a fault after the end of a shortened run) is left out.
@@ -103,8 +106,8 @@ enum SVG {
             out += "<text x=\"\(c(x0 + 3))\" y=\"\(c(top + 11))\" class=\"band\">\(x(b.label))</text>\n"
         }
         // Grid and axes.
-        for t in ticks(0, yMax, count: 4) {
-            out += "<line x1=\"\(c(left))\" y1=\"\(c(py(t)))\" x2=\"\(c(left + pw))\" y2=\"\(c(py(t)))\" class=\"grid\"/>\n"
+        for t in ticks(yMin, yMax, count: 4) {
+            out += "<line x1=\"\(c(left))\" y1=\"\(c(py(t)))\" x2=\"\(c(left + pw))\" y2=\"\(c(py(t)))\" class=\"\(t == 0 && yMin < 0 ? "axis" : "grid")\"/>\n"
             out += "<text x=\"\(c(left - 6))\" y=\"\(c(py(t) + 4))\" class=\"yl\">\(x(Format.num(t)))</text>\n"
         }
         let unit = timeUnit(maxSeconds: xm)

@@ -66,6 +66,14 @@ final class HTMLTests: XCTestCase {
         XCTAssertTrue(drawn.contains("read start after the write"), "the x axis says what t is")
     }
 
+    /// A margin below zero is drawn below the zero line, not clamped to it.
+    func testNegativeValuesExtendTheAxis() {
+        let svg = SVG.lineChart(title: "margin", yLabel: "copies", series: [SVG.Series(name: "m", color: "#000", points: [(0, 1), (1, -1), (2, 2)])],
+                                bands: [], xMax: 2)
+        XCTAssertTrue(svg.contains(">-1</text>") || svg.contains(">-2</text>"), svg)
+        XCTAssertNil(XMLCheck.parse(svg).error)
+    }
+
     func testLongSeriesAreReducedToAnEnvelope() {
         var points: [(x: Double, y: Double)] = (0..<100_000).map { (Double($0), 1) }
         points[54_321].y = 99   // a spike
