@@ -287,13 +287,22 @@ public struct ErasureCoded: ReplicationStrategy {
     /// The fragment holders, fragment 0 first.
     public func placement(of key: ShardKey, home: Int) -> [Int] { layout.nodes(for: key, home: home) }
 
-    /// A fragment holder in the client's DC, else any live node there (a gateway), else the
-    /// first live holder.
+    /// A fragment holder in the client's DC, else any live node there (a gateway); when the
+    /// whole DC is down, the same in the nearest DC with a live node.
     public func coordinator(for request: ClientRequest, clientDC: Int, up: NodeLiveness) -> Int? {
         let holders = placement(of: request.key, home: request.homeDC)
-        if let h = holders.first(where: { world.datacenter(of: $0) == clientDC && up.isUp($0) }) { return h }
-        if let gateway = Self.gateway(in: clientDC, for: request.key, world: world, up: up) { return gateway }
-        return holders.first { up.isUp($0) }
+        return Self.nearestCoordinator(preferring: holders, clientDC: clientDC, key: request.key, world: world, up: up)
+    }
+
+    /// A live node of `preferring` in the client's DC, else a live gateway there; else the
+    /// same in the next-nearest DC.
+    static func nearestCoordinator(preferring holders: [Int], clientDC: Int, key: ShardKey, world: StrategyWorld,
+                                   up: NodeLiveness) -> Int? {
+        for dc in CollectionOfOne(clientDC) + world.nearestDCs[clientDC] {
+            if let h = holders.first(where: { world.datacenter(of: $0) == dc && up.isUp($0) }) { return h }
+            if let gateway = gateway(in: dc, for: key, world: world, up: up) { return gateway }
+        }
+        return nil
     }
 
     /// A live node of `dc`, chosen by the key (rendezvous start, then in order).
@@ -520,6 +529,7 @@ public struct ErasureCoded: ReplicationStrategy {
 
     mutating func writeTimedOut(at node: Int, op: UInt64, now: SimTime, effects: inout Effects<Message, Timer>) {
         guard case .write(var w)? = nodes[node].ops[op] else { return }
+        suspect(w.holders, w.targets & ~w.stored & ~w.failed, at: node, now: now)
         if w.attempts <= settings.writeRetries {
             w.attempts += 1
             w.failed = 0
@@ -912,7 +922,7 @@ public struct ErasureCoded: ReplicationStrategy {
         return order
     }
 
-    /// Suspects the holders at the positions of `mask` (they missed a hedge deadline).
+    /// Suspects the holders at the positions of `mask` (they missed a hedge or write deadline).
     mutating func suspect(_ holders: [Int], _ mask: UInt64, at node: Int, now: SimTime) {
         var bits = mask
         while bits != 0 {

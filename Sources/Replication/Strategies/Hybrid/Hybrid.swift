@@ -207,12 +207,10 @@ public struct Hybrid: ReplicationStrategy {
         case .write, .delete:
             return copies.first { up.isUp($0) }
         case .read:
-            if let local = copies.first(where: { world.datacenter(of: $0) == clientDC && up.isUp($0) }) { return local }
-            if isCoded(request.key),
-               let local = stripes.placement(of: request.key, home: request.homeDC)
-                .first(where: { world.datacenter(of: $0) == clientDC && up.isUp($0) }) { return local }
-            if let gateway = ErasureCoded.gateway(in: clientDC, for: request.key, world: world, up: up) { return gateway }
-            return copies.first { up.isUp($0) }
+            // A holder of the current layout in the client's DC (or the nearest live DC), else a gateway there.
+            let preferred = isCoded(request.key) ? stripes.placement(of: request.key, home: request.homeDC) : copies
+            return ErasureCoded.nearestCoordinator(preferring: preferred, clientDC: clientDC, key: request.key,
+                                                   world: world, up: up)
         }
     }
 
