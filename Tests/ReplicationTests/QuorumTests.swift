@@ -361,6 +361,22 @@ final class QuorumTests: XCTestCase {
         }
     }
 
+    func testHintsForADarkDCLandInTheCoordinatorsDCAndReturnWithIt() throws {
+        var h = try harness([("copies", .number(3)), ("write_consistency", .string("all")), ("sloppy", .bool(true)),
+                             ("read_repair", .string("off")), ("hint_retry_interval", .string("5s"))])
+        let placed = replicas(h, 21)
+        let dark = h.world.datacenter(of: placed[1])
+        h.crashDC(dark)
+        let w = write(&h, key: 21, version: 1, at: placed[0])
+        h.run(for: .seconds(4))
+        XCTAssertEqual(h.result(w), .acknowledged, "the second attempt found a live hint holder")
+        let holder = h.holders(of: 21, atLeast: 1).first { !placed.contains($0) }
+        XCTAssertEqual(holder.map { h.world.datacenter(of: $0) }, h.world.datacenter(of: placed[0]))
+        h.restartDC(dark)
+        h.run(for: .seconds(8))
+        XCTAssertEqual(Set(h.holders(of: 21, atLeast: 1)), Set(placed), "handed over, the holder's copy dropped")
+    }
+
     // MARK: Anti-entropy
 
     /// Key k is written with 5000 + k bytes, so a streamed key is recognisable by its size.

@@ -117,34 +117,36 @@ extension Quorum {
             sendWrite(rid, to: op.replicas[next], replica: next, hint: false, at: node, now: now, rng: &rng, effects: &effects)
         }
         if hintedHandoff {
-            let used = op.replicas + op.targets.map { Int($0.node) }
-            if let holder = hintHolder(for: op.replicas[Int(target.replica)], key: op.value.key,
-                                       excluding: used, coordinator: node) {
+            if let holder = hintHolder(for: op.replicas[Int(target.replica)], key: op.value.key, replicas: op.replicas,
+                                       excluding: op.targets.map { Int($0.node) }, coordinator: node) {
                 sendWrite(rid, to: holder, replica: Int(target.replica), hint: true, at: node, now: now,
                           rng: &rng, effects: &effects)
             }
         }
     }
 
-    /// The next node on the ring for `replica`'s hint: the first node (by rendezvous hash of
-    /// the key) of the replica's DC, then the coordinator's DC, then the replica's other
-    /// nodes, then the other DCs nearest the replica's — skipping replicas and nodes this
-    /// write already used. DC-aware, so one crashed node's hints stay in its DC and a dark
-    /// DC's go to the coordinator's.
-    func hintHolder(for replica: Int, key: ShardKey, excluding used: [Int], coordinator: Int) -> Int? {
+    /// The next node on the ring for `replica`'s hint, skipping nodes this write already
+    /// used. The order is DC-aware and fixed per key: the first non-replica node (by
+    /// rendezvous hash of the key) of the replica's DC, then the coordinator's DC's nodes, then
+    /// the replica's DC's other nodes, then the DCs nearest the replica's. So one crashed
+    /// node's hint stays in its DC, and when the whole DC is dark the next attempt lands in
+    /// the coordinator's.
+    func hintHolder(for replica: Int, key: ShardKey, replicas: [Int], excluding used: [Int], coordinator: Int) -> Int? {
         let dc = world.datacenter(of: replica)
         let home = world.datacenter(of: coordinator)
         func ranked(_ d: Int) -> [Int] {
-            world.nodesByDC[d].filter { !used.contains($0) }.sorted { a, b in
+            world.nodesByDC[d].filter { !replicas.contains($0) }.sorted { a, b in
                 let ha = mix64(key.raw &* 0xD6E8_FEB8_6659_FD93 ^ UInt64(a)), hb = mix64(key.raw &* 0xD6E8_FEB8_6659_FD93 ^ UInt64(b))
                 return ha != hb ? ha > hb : a < b
             }
         }
         let own = ranked(dc)
-        if let first = own.first { return first }
-        if dc != home, let first = ranked(home).first { return first }
+        var order = Array(own.prefix(1))
+        if home != dc { order += ranked(home) }
+        order += own.dropFirst()
+        if let next = order.first(where: { !used.contains($0) }) { return next }
         for d in world.nearestDCs[dc] where d != home {
-            if let first = ranked(d).first { return first }
+            if let next = ranked(d).first(where: { !used.contains($0) }) { return next }
         }
         return nil
     }

@@ -2,7 +2,7 @@ import SimCore
 import SimNetwork
 
 /// Hinted handoff: a write a replica did not acknowledge within `replica_timeout` is stored
-/// at another node — the next on the ring, see ``Quorum/hintHolder(for:key:excluding:coordinator:)``
+/// at another node — the next on the ring, see ``Quorum/hintHolder(for:key:replicas:excluding:coordinator:)``
 /// — together with a hint naming the replica. The hint holder keeps the data on its disk and
 /// the hint in a durable store (both survive a crash, both go with a lost disk). Every
 /// `hint_retry_interval` it probes each replica it holds hints for; a replica that answers is
