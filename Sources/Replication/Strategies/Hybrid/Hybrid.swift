@@ -114,6 +114,8 @@ public struct Hybrid: ReplicationStrategy {
         var transcodeArmed = false
         /// Stripes being written: key → the entry (volatile; back to the queue on a crash).
         var transcoding: [ShardKey: Entry] = [:]
+        /// Replica reads in flight for transcodes.
+        var transcodeReads = 0
         /// Keys whose replica is being dropped, with replica puts held until the drop is done.
         var dropping: [ShardKey: [(from: Int, op: UInt64, stamp: Stamp, tombstone: Bool)]] = [:]
     }
@@ -301,6 +303,7 @@ public struct Hybrid: ReplicationStrategy {
                 }
             case .transcodeRead(let e, _)?:
                 nodes[node].ops[op] = nil
+                nodes[node].transcodeReads -= 1
                 retry(e, at: node, now: now, effects: &effects)
             case .write?, nil:
                 break
@@ -480,6 +483,7 @@ public struct Hybrid: ReplicationStrategy {
         case .transcodeRead(let e, let holder)?:
             guard source == holder else { return }
             nodes[node].ops[op] = nil
+            nodes[node].transcodeReads -= 1
             switch answer {
             case .whole(let stamp, false) where stamp >= e.stamp:
                 guard currentVersion(e.key) <= stamp.version, !isCoded(e.key) else { runTranscodes(at: node, now: now, effects: &effects); return }
@@ -529,6 +533,7 @@ public struct Hybrid: ReplicationStrategy {
             let source = copies.contains(node) ? node : copies[0]
             let id = newOp(node)
             nodes[node].ops[id] = .transcodeRead(e, source: source)
+            nodes[node].transcodeReads += 1
             sendGets(at: node, op: id, key: e.key, holders: [source], mask: 1, traffic: .transcode, effects: &effects)
             effects.setTimer(after: settings.readTimeout, .giveUp(op: id))
         }
@@ -539,12 +544,7 @@ public struct Hybrid: ReplicationStrategy {
         if inFlight(node) < transcodeConcurrency { armTranscode(at: node, now: now, effects: &effects) }
     }
 
-    func inFlight(_ node: Int) -> Int {
-        nodes[node].transcoding.count + nodes[node].ops.values.reduce(0) { n, op in
-            if case .transcodeRead = op { return n + 1 }
-            return n
-        }
-    }
+    func inFlight(_ node: Int) -> Int { nodes[node].transcoding.count + nodes[node].transcodeReads }
 
     /// Tries a transcode again later (bounded by `repair_attempts`).
     mutating func retry(_ e: Entry, at node: Int, now: SimTime, effects: inout Effects<Message, Timer>) {
