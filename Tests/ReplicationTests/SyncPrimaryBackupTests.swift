@@ -310,6 +310,18 @@ final class SyncPrimaryBackupTests: XCTestCase {
 
     // MARK: Parameters
 
+    func testStatedToleranceFollowsCopiesWitnessesAndTheAckRule() throws {
+        func tolerance(_ p: [(String, ConfigValue)]) throws -> FaultTolerance { try H(parameters: p).strategy.tolerance }
+        XCTAssertEqual(try tolerance([]), FaultTolerance(datacenters: 1, nodes: 1, diskLoss: false, partitions: true))
+        XCTAssertEqual(try tolerance([("copies", .number(2))]).nodes, 1, "two copies and the default witness")
+        XCTAssertEqual(try tolerance([("copies", .number(2)), ("witnesses", .number(0))]).nodes, 0)
+        XCTAssertEqual(try tolerance([("copies", .number(5))]).nodes, 2, "a majority of five")
+        XCTAssertEqual(try tolerance([("copies", .number(4)), ("ack", .number(1))]).nodes, 1, "k = 1 backup")
+        XCTAssertEqual(try tolerance([("ack", .list([.string("ams1")]))]).nodes, 0, "a named DC is a single point for writes")
+        XCTAssertEqual(try Harness<ChainReplication>(parameters: [("copies", .number(5))]).strategy.tolerance.nodes, 2)
+    }
+
+
     func testParameterErrorsNameTheParameterAndAllowedValues() throws {
         XCTAssertThrowsError(try H(parameters: [("ack", .number(3))])) { XCTAssertTrue("\($0)".contains("ack"), "\($0)") }
         XCTAssertThrowsError(try H(parameters: [("ack", .list([.string("amz1")]))])) {
