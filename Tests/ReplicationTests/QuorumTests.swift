@@ -145,6 +145,8 @@ final class QuorumTests: XCTestCase {
         XCTAssertTrue(error([("replica_timeout", .string("2s")), ("request_timeout", .string("1s"))]).contains("at least"))
         XCTAssertEqual(error([("n", .number(3)), ("r", .number(1)), ("w", .number(3)), ("anti_entropy_interval", .string("off"))]), "")
         XCTAssertEqual(try harness([("n", .number(5))]).strategy.n, 5)
+        XCTAssertEqual(try harness([("read_repair", .bool(false))]).strategy.readRepair, .off, "true/false read as blocking/off")
+        XCTAssertTrue(try harness([("sloppy", .bool(true))]).strategy.summary.contains("(eventual: sloppy quorum)"))
     }
 
     // MARK: The write and read paths

@@ -167,8 +167,14 @@ public struct Quorum: ReplicationStrategy {
         writeLevel = try Self.level(&p, count: "w", name: "write_consistency", layouts: layouts)
         writeFanout = Fanout(rawValue: try p.choice("write_fanout", default: "all", allowed: ["all", "quorum"]))!
         readFanout = Fanout(rawValue: try p.choice("read_fanout", default: "all", allowed: ["all", "quorum"]))!
-        readRepair = ReadRepairMode(rawValue: try p.choice("read_repair", default: "blocking",
-                                                           allowed: ["off", "blocking", "probabilistic"]))!
+        if case .bool(let on)? = p.find("read_repair")?.value {
+            // `read_repair: true | false` reads as blocking | off.
+            _ = try p.bool("read_repair", default: true)
+            readRepair = on ? .blocking : .off
+        } else {
+            readRepair = ReadRepairMode(rawValue: try p.choice("read_repair", default: "blocking",
+                                                               allowed: ["off", "blocking", "probabilistic"]))!
+        }
         let chance = try p.probability("read_repair_chance", default: 0.1)
         readRepairChancePPM = UInt32((chance * 1_000_000).rounded())
         hintedHandoff = try p.bool("hinted_handoff", default: true)
@@ -242,7 +248,13 @@ public struct Quorum: ReplicationStrategy {
 
     public var summary: String {
         var s = "quorum N=\(n) \(layout.summary) R=\(describe(readLevel)) W=\(describe(writeLevel))"
-        s += analysis.strong ? " (strong: R+W>N)" : " (eventual: R+W<=N)"
+        if !analysis.strong {
+            s += " (eventual: R+W<=N)"
+        } else if sloppy {
+            s += " (eventual: sloppy quorum)"
+        } else {
+            s += " (strong: R+W>N)"
+        }
         s += " write_fanout=\(writeFanout.rawValue) read_fanout=\(readFanout.rawValue)"
         s += " read_repair=\(readRepair.rawValue)"
         if readRepair == .probabilistic { s += " read_repair_chance=\(Double(readRepairChancePPM) / 1_000_000)" }
