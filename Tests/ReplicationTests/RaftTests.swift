@@ -374,6 +374,42 @@ final class RaftTests: XCTestCase {
         XCTAssertEqual(Set(h.holders(of: 2, atLeast: 1)), Set(h.members(ofKey: 1)), "the acknowledged write is everywhere again")
     }
 
+    // MARK: Failed puts
+
+    /// A put that fails (a disk error, or the shard's key unreachable) must not block the
+    /// entries behind it: the leader answers `.failed` for a write its own store could not
+    /// take, keeps acknowledging others, refuses reads of that key (its store may be behind),
+    /// and retries the put in the background until it succeeds.
+    func testFailedPutsDoNotBlockTheGroupAndAreRetried() throws {
+        var h = try harness([("read", .string("lease"))])   // a lease read is decided on arrival
+        XCTAssertEqual(write(&h, key: 1), .acknowledged)
+        let leader = try XCTUnwrap(h.leader(ofKey: 1))
+        let followers = h.members(ofKey: 1).filter { $0 != leader }
+        // A follower's disk fails: writes are still acknowledged (leader + the other one).
+        h.ioErrorNodes.insert(followers[0])
+        XCTAssertEqual(write(&h, key: 2, within: .milliseconds(300)), .acknowledged)
+        XCTAssertNil(h.stored(2, at: followers[0]))
+        // The leader's disk fails: its write is refused, promptly, and so is a read of it.
+        h.ioErrorNodes.insert(leader)
+        XCTAssertEqual(write(&h, key: 3, within: .milliseconds(120)), .failed)
+        h.ioErrorNodes.remove(leader)
+        let r = h.strategy.replica(group: 0, node: leader)
+        XCTAssertNotNil(h.strategy.replicas[r].failed.values.first { $0.key == ShardKey(3) }, "key 3's put awaits a retry")
+        h.submit(.read, key: 3, id: OperationID(300), at: leader)
+        h.run(for: .milliseconds(15))
+        XCTAssertEqual(h.result(OperationID(300)), .failed, "key 3's put failed on the leader's store: not served")
+        XCTAssertEqual(write(&h, key: 4, within: .milliseconds(300)), .acknowledged, "no head-of-line blocking")
+        // Disks repaired: the background retries fill every store.
+        h.ioErrorNodes.removeAll()
+        h.run(for: .seconds(6))
+        for k in UInt64(1)...4 {
+            XCTAssertEqual(Set(h.holders(of: k, atLeast: 1)), Set(h.members(ofKey: 1)), "key \(k) on every member")
+        }
+        let again = h.read(key: 3)
+        h.run(for: .milliseconds(100))
+        XCTAssertEqual(h.result(again), .found(Stamp(version: 1), tombstone: false))
+    }
+
     // MARK: Batching, parameters
 
     func testBatchingShipsManyWritesInOneAppendEntries() throws {

@@ -116,7 +116,12 @@ extension Raft {
             if replicas[r].lead!.reads[i].readIndex < 0 && committed { replicas[r].lead!.reads[i].readIndex = commitIndex }
             let read = replicas[r].lead!.reads[i]
             if read.readIndex >= 0 && (read.round == 0 || confirmed >= read.round) && applied >= read.readIndex {
-                effects.store(.get(read.key), token: Self.readTag | read.op.raw)
+                if replicas[r].failedKeys[read.key] != nil {
+                    // A committed put of this key failed here: the store may be behind.
+                    effects.reply(read.op, .failed)
+                } else {
+                    effects.store(.get(read.key), token: Self.readTag | read.op.raw)
+                }
                 replicas[r].lead!.reads.remove(at: i)
             } else {
                 i += 1

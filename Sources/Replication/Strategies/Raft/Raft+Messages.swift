@@ -106,8 +106,8 @@ extension Raft {
         case heartbeat(group: Int32, term: UInt64)
         /// Ship batched entries (`batch_interval` > 0).
         case flush(group: Int32, term: UInt64)
-        /// Retry applying entry `index` after a disk error.
-        case reapply(group: Int32, index: Int)
+        /// Retry the puts of applied entries that failed (disk error, key unreachable).
+        case retryApplies(group: Int32)
     }
 
     /// Wire sizes of the fixed-size messages, in bytes.

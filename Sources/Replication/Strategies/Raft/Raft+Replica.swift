@@ -97,6 +97,13 @@ extension Raft {
         var configIndex = 0
         /// Highest index applied to the node's store (every entry up to it completed).
         var applied = 0
+        /// Applied entries whose put failed (a disk error, or the shard's key unreachable
+        /// from this DC), by index, retried in the background: a failed put must not hold
+        /// up the entries behind it. Kept with the applied index. `inFlight` is volatile.
+        var failed: [Int: FailedApply] = [:]
+        /// How many failed entries each key has (reads of such a key are refused: the
+        /// store may hold an older version).
+        var failedKeys: [ShardKey: Int] = [:]
 
         // Volatile.
         var role = Role.follower
@@ -118,6 +125,11 @@ extension Raft {
         var noVoteBefore = SimTime(nanoseconds: .min)
         /// Votes received as candidate: the voter's incarnation per slot (0 = none).
         var votes: [UInt64]
+        /// Failed-put retries: whether a round is scheduled or running, and the backoff.
+        var retryArmed = false
+        var retryOutstanding = 0
+        var retrySucceeded = false
+        var retryBackoff = SimDuration.zero
         var lead: LeaderState?
         /// Client requests waiting for a leader to be known.
         var held: [ClientRequest] = []
@@ -171,10 +183,23 @@ extension Raft {
             votes = Array(repeating: 0, count: members)
             lead = nil
             held = []
+            for i in failed.keys { failed[i]!.inFlight = false }
+            retryArmed = false
+            retryOutstanding = 0
+            retrySucceeded = false
+            retryBackoff = .zero
         }
     }
 
+    struct FailedApply {
+        var key: ShardKey
+        var inFlight = false
+    }
+
     static let heldLimit = 256
+    /// Failed puts retried at once per round.
+    static let retryBatch = 64
+    static let retryBackoffMax = SimDuration.seconds(5)
     static let applyWindow = 512
     static let roundRing = 64
 }

@@ -258,16 +258,23 @@ extension Raft {
         } while advanceApplied(r, effects: &effects)
     }
 
-    func issueApply(_ r: Int, index: Int, effects: inout Effects<Message, Timer>) {
-        let rep = replicas[r]
-        let e = rep.log[index - 1]
+    func issueApply(_ r: Int, index: Int, retry: Bool = false, effects: inout Effects<Message, Timer>) {
+        let e = replicas[r].log[index - 1]
         effects.store(.put(e.key, e.stamp, storedBytes: Int(e.storedBytes), tombstone: e.kind == .delete),
-                      token: Self.applyToken(group: rep.group, index: index))
+                      token: Self.applyToken(group: replicas[r].group, index: index, retry: retry))
     }
 
-    mutating func applyCompleted(_ r: Int, index: Int, now: SimTime, rng: inout SimRandom,
+    /// An entry's put completed. A failed one counts as applied (so it does not hold up
+    /// the entries behind it) and is retried in the background until it succeeds.
+    mutating func applyCompleted(_ r: Int, index: Int, failed: Bool, now: SimTime, rng: inout SimRandom,
                                  effects: inout Effects<Message, Timer>) {
         guard index > replicas[r].applied, index <= replicas[r].applyIssued else { return }
+        if failed {
+            let key = replicas[r].log[index - 1].key
+            replicas[r].failed[index] = FailedApply(key: key)
+            replicas[r].failedKeys[key, default: 0] += 1
+            armRetry(r, effects: &effects)
+        }
         replicas[r].applyDone[index % Self.applyWindow] = true
         applyCommitted(r, effects: &effects)
         if replicas[r].role == .leader { progressReads(r, now: now, effects: &effects) }
@@ -288,14 +295,17 @@ extension Raft {
         return replicas[r].applyIssued < replicas[r].commitIndex
     }
 
-    /// Acknowledges the leader's writes that are committed and applied on its store.
+    /// Answers the leader's writes that are committed and applied: acknowledged if the put
+    /// on its own store succeeded, `.failed` if it did not (the entry stays committed and
+    /// its put is retried, but the write is not acknowledged; the client retries).
     mutating func acknowledgeApplied(_ r: Int, effects: inout Effects<Message, Timer>) {
         let applied = replicas[r].applied
         var head = replicas[r].lead!.acksHead
         let count = replicas[r].lead!.acks.count
         guard head < count, replicas[r].lead!.acks[head].index <= applied else { return }
         while head < count, replicas[r].lead!.acks[head].index <= applied {
-            effects.reply(replicas[r].lead!.acks[head].op, .acknowledged)
+            let ack = replicas[r].lead!.acks[head]
+            effects.reply(ack.op, replicas[r].failed[ack.index] == nil ? .acknowledged : .failed)
             head += 1
         }
         leaderHint[Int(replicas[r].group)] = replicas[r].node
@@ -307,5 +317,52 @@ extension Raft {
             head = 0
         }
         replicas[r].lead!.acksHead = head
+    }
+}
+
+// MARK: - Retrying failed puts
+
+extension Raft {
+    /// Schedules a retry round if failed puts wait and none is scheduled or running.
+    mutating func armRetry(_ r: Int, effects: inout Effects<Message, Timer>) {
+        guard !replicas[r].failed.isEmpty, !replicas[r].retryArmed else { return }
+        replicas[r].retryArmed = true
+        if replicas[r].retryBackoff < heartbeatInterval { replicas[r].retryBackoff = heartbeatInterval }
+        effects.setTimer(after: replicas[r].retryBackoff, .retryApplies(group: replicas[r].group))
+    }
+
+    /// Re-issues the oldest failed puts (up to a batch).
+    mutating func retryFailedApplies(_ r: Int, effects: inout Effects<Message, Timer>) {
+        let waiting = replicas[r].failed.filter { !$0.value.inFlight }.keys.sorted().prefix(Self.retryBatch)
+        guard !waiting.isEmpty else { replicas[r].retryArmed = replicas[r].retryOutstanding > 0; return }
+        replicas[r].retrySucceeded = false
+        for index in waiting {
+            replicas[r].failed[index]!.inFlight = true
+            replicas[r].retryOutstanding += 1
+            issueApply(r, index: index, retry: true, effects: &effects)
+        }
+    }
+
+    /// A retried put completed. When a round is over: go on after a heartbeat interval if
+    /// it made progress, else back off (doubling, up to 5 s).
+    mutating func retryCompleted(_ r: Int, index: Int, ok: Bool, effects: inout Effects<Message, Timer>) {
+        guard let f = replicas[r].failed[index], f.inFlight else { return }
+        replicas[r].retryOutstanding -= 1
+        if ok {
+            replicas[r].failed[index] = nil
+            let left = replicas[r].failedKeys[f.key, default: 1] - 1
+            replicas[r].failedKeys[f.key] = left > 0 ? left : nil
+            replicas[r].retrySucceeded = true
+        } else {
+            replicas[r].failed[index]!.inFlight = false
+        }
+        guard replicas[r].retryOutstanding == 0 else { return }
+        replicas[r].retryArmed = false
+        if replicas[r].retrySucceeded {
+            replicas[r].retryBackoff = .zero
+        } else {
+            replicas[r].retryBackoff = Swift.min(replicas[r].retryBackoff * 2, Self.retryBackoffMax)
+        }
+        armRetry(r, effects: &effects)
     }
 }

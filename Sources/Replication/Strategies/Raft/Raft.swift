@@ -245,10 +245,11 @@ public struct Raft: ReplicationStrategy {
 
     static let applyTag: UInt64 = 1 << 62
     static let readTag: UInt64 = 2 << 62
+    static let retryTag: UInt64 = 3 << 62
     static let tagMask: UInt64 = 3 << 62
 
-    static func applyToken(group: Int32, index: Int) -> UInt64 {
-        applyTag | UInt64(group) << 40 | UInt64(index)
+    static func applyToken(group: Int32, index: Int, retry: Bool = false) -> UInt64 {
+        (retry ? retryTag : applyTag) | UInt64(group) << 40 | UInt64(index)
     }
 
     // MARK: Inputs
@@ -308,12 +309,8 @@ public struct Raft: ReplicationStrategy {
             guard replicas[r].role == .leader, replicas[r].term == term else { return }
             replicas[r].lead!.flushArmed = false
             broadcast(r, now: now, effects: &effects)
-        case .reapply(let group, let index):
-            let r = replica(group: Int(group), node: node)
-            let rep = replicas[r]
-            guard index > rep.applied, index <= rep.applyIssued,
-                  !rep.applyDone[index % Self.applyWindow] else { return }
-            issueApply(r, index: index, effects: &effects)
+        case .retryApplies(let group):
+            retryFailedApplies(replica(group: Int(group), node: node), effects: &effects)
         }
     }
 
@@ -327,13 +324,17 @@ public struct Raft: ReplicationStrategy {
             let r = replica(group: group, node: node)
             switch completion.outcome {
             case .stored, .superseded:
-                applyCompleted(r, index: index, now: now, rng: &rng, effects: &effects)
+                applyCompleted(r, index: index, failed: false, now: now, rng: &rng, effects: &effects)
             case .ioError:
-                // The disk failed the put: retry later (the applied index waits for it).
-                effects.setTimer(after: heartbeatInterval, .reapply(group: Int32(group), index: index))
+                applyCompleted(r, index: index, failed: true, now: now, rng: &rng, effects: &effects)
             case .found, .foundFragment, .missing:
                 preconditionFailure("Raft: a put of entry \(index) of group \(group) completed as a get at node \(node)")
             }
+        case Self.retryTag:
+            let group = Int((token & ~Self.tagMask) >> 40)
+            let index = Int(token & ((1 << 40) - 1))
+            retryCompleted(replica(group: group, node: node), index: index, ok: completion.outcome != .ioError,
+                           effects: &effects)
         case Self.readTag:
             let op = OperationID(token & ~Self.tagMask)
             let group = groupOf(completion.key)
@@ -375,6 +376,7 @@ public struct Raft: ReplicationStrategy {
             replicas[r].noVoteBefore = now + electionTimeoutMin
             replicas[r].started = false
             ensureStarted(r, now: now, rng: &rng, effects: &effects)
+            armRetry(r, effects: &effects)
         }
     }
 
