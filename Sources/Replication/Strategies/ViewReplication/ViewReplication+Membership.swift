@@ -24,6 +24,7 @@ extension ViewReplication {
                                  records: [Demotion], now: SimTime, _ effects: inout Effects<Message, Timer>) {
         addPeer(node, granter, now: now)
         nodes[node].peers[granter]!.lastHeard = now
+        if nodes[node].peers[granter]!.amnesia != amnesia { nodes[node].fullScans = fullScanTicks }
         nodes[node].peers[granter]!.amnesia = amnesia
         var known = nodes[node].peers[granter]!.knownDemotions
         if count < known { known = 0 }   // the granter lost its disk and its records
@@ -64,11 +65,30 @@ extension ViewReplication {
             nodes[node].peers[p]!.probeSentAt = now
             effects.send(.heartbeat(sentAt: now, demotionsSeen: nodes[node].peers[p]!.knownDemotions),
                          to: p, sizeBytes: 48, kind: .control)
+            let suspect = suspected(node, p, now: now)
+            if suspect != nodes[node].peers[p]!.wasSuspected {
+                nodes[node].peers[p]!.wasSuspected = suspect
+                nodes[node].fullScans = fullScanTicks
+            }
         }
+        let full = nodes[node].fullScans > 0
+        if full { nodes[node].fullScans -= 1 }
         for g in nodes[node].groupOrder {
-            if let s = nodes[node].slots[g] { maintain(slot: s, at: node, now: now, &effects) }
+            if let s = nodes[node].slots[g], full || busy(slot: s, at: node) { maintain(slot: s, at: node, now: now, &effects) }
         }
         retryWaitingReads(at: node, now: now, &effects)
+    }
+
+    /// Whether a group has work in progress that its tick must drive (retransmissions, a
+    /// proposal, a catch-up, a missing member, an unpublished watermark). Groups at rest are
+    /// maintained only during full scans, which follow any change of the failure detector.
+    func busy(slot s: Int, at node: Int) -> Bool {
+        let st = states[s]
+        if st.proposal != nil || !st.log.isEmpty || !st.pending.isEmpty || st.catchUp != nil
+            || st.learning != nil || !st.forceExclude.isEmpty { return true }
+        guard st.members.first == node else { return false }
+        return !st.active || st.members.count < directory.placements[Int(st.group)].count
+            || st.watermarkSent < st.fullThrough
     }
 
     /// One group's duties on a tick: drive a proposal, replace failed members, take over

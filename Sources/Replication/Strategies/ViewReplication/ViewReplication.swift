@@ -350,6 +350,8 @@ public struct ViewReplication {
         var grantedUntil: SimTime = .zero
         var probeSentAt: SimTime = .zero
         var amnesia: UInt32 = 0
+        /// Whether it was suspected at the last tick (a change triggers full scans).
+        var wasSuspected = false
         // Durable: demotions of this peer that I accepted (as grantor) and the count of
         // demotions of me it reported (as reader).
         var demotionCount: UInt64 = 0
@@ -388,6 +390,9 @@ public struct ViewReplication {
         var peerOrder: [Int] = []
         /// Slots with reads waiting for a lease, a commit or an installation.
         var readWaiters: [Int] = []
+        /// Ticks left during which every group is maintained (after a failure-detector
+        /// change); otherwise only groups with work in progress are.
+        var fullScans = 0
     }
 
     /// Interned replica groups: a group is a placement (ordered node list) and its voters.
@@ -418,6 +423,11 @@ public struct ViewReplication {
     }
 
     var isChain: Bool { settings.shape == .chain }
+    /// Ticks of full scans after a failure-detector change: long enough for the grants and
+    /// restart graces that may block a view change to run out.
+    var fullScanTicks: Int {
+        Int((settings.lease.nanoseconds * 2 + settings.failureTimeout.nanoseconds) / settings.heartbeatInterval.nanoseconds) + 2
+    }
     /// The reader's lease: the grant minus a 10 % margin for clock drift.
     var readerLease: SimDuration { settings.lease - SimDuration(nanoseconds: settings.lease.nanoseconds / 10) }
 
@@ -574,6 +584,7 @@ public struct ViewReplication {
         nodes[node].incarnation &+= 1
         // Promises granted before the crash were volatile: accept no view for one lease.
         nodes[node].noAcceptUntil = now + settings.lease
+        nodes[node].fullScans = fullScanTicks
         for p in nodes[node].peerOrder { nodes[node].peers[p]!.lastHeard = now }
         armTick(node, &effects)
     }
