@@ -20,6 +20,11 @@ extension ViewReplication {
             return
         }
         let members = states[s].members
+        // A node named in its view as an older incarnation (it lost its disk since) is not
+        // that member: it passes the request on.
+        if members.contains(node) && !validMember(slot: s, at: node) {
+            return forwardAlongPlacement(r, hops: hops, group: g, at: node, &effects)
+        }
         switch r.kind {
         case .write, .delete:
             guard members[0] == node else { return forward(r, hops: hops, to: members[0], at: node, &effects) }
@@ -136,11 +141,12 @@ extension ViewReplication {
                               from leader: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
         if learner { return learnerCopy(g, view: view, log, from: leader, at: node, now: now, &effects) }
         guard let s = slot(node, g, now: now) else {
-            effects.send(.reject(group: g, view: 0, base: 0, members: [], epochs: [], unknown: true), to: leader, sizeBytes: 48, kind: .control)
+            effects.send(.reject(group: g, promised: 0, view: 0, members: [], epochs: [], unknown: true), to: leader, sizeBytes: 48, kind: .control)
             return
         }
-        if view < states[s].view { return sendReject(slot: s, to: leader, at: node, &effects) }
-        guard view == states[s].view, states[s].members.first == leader, states[s].members.contains(node) else { return }
+        // Data from a view below the one promised or accepted is refused (fencing).
+        if view < states[s].promised { return sendReject(slot: s, to: leader, at: node, &effects) }
+        guard view == states[s].view, states[s].members.first == leader, validMember(slot: s, at: node) else { return }
         if watermark > 0 { prune(s, through: watermark) }
         acceptCopy(log, slot: s, from: leader, view: view, learner: false, at: node, now: now, &effects)
     }
@@ -348,10 +354,10 @@ extension ViewReplication {
     mutating func onChainWrite(_ g: Int32, view: UInt32, _ log: LogEntry, from source: Int, at node: Int,
                                now: SimTime, _ effects: inout Effects<Message, Timer>) {
         guard let s = slot(node, g, now: now) else { return }
-        if view < states[s].view { return sendReject(slot: s, to: source, at: node, &effects) }
+        if view < states[s].promised { return sendReject(slot: s, to: source, at: node, &effects) }
         let members = states[s].members
         guard view == states[s].view, let rank = members.firstIndex(of: node), rank > 0,
-              members[rank - 1] == source else { return }
+              members[rank - 1] == source, validMember(slot: s, at: node) else { return }
         let isTail = rank == members.count - 1
         if let i = states[s].logIndex(seq: log.seq) {
             // A retransmission: the tail acknowledges again (its ack may have been lost).
@@ -496,7 +502,7 @@ extension ViewReplication {
 
     func sendReject(slot s: Int, to target: Int, at node: Int, _ effects: inout Effects<Message, Timer>) {
         let st = states[s]
-        effects.send(.reject(group: st.group, view: st.view, base: st.base, members: st.members, epochs: st.epochs, unknown: false),
+        effects.send(.reject(group: st.group, promised: st.promised, view: st.view, members: st.members, epochs: st.epochs, unknown: false),
                      to: target, sizeBytes: 48 + 12 * st.members.count, kind: .control)
     }
 }

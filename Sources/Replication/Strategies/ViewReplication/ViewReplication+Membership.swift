@@ -34,7 +34,6 @@ extension ViewReplication {
                 if states[s].view < record.view {
                     adoptView(slot: s, view: record.view, members: record.members, epochs: record.epochs,
                               at: node, now: now, &effects)
-                    states[s].base = max(states[s].base, record.view)
                 }
             } else {
                 _ = addSlot(node, GroupState(group: record.group, voters: directory.voters[Int(record.group)],
@@ -85,7 +84,7 @@ extension ViewReplication {
     func busy(slot s: Int, at node: Int) -> Bool {
         let st = states[s]
         if st.proposal != nil || !st.log.isEmpty || !st.pending.isEmpty || st.catchUp != nil
-            || st.learning != nil || !st.forceExclude.isEmpty { return true }
+            || st.learning != nil || !st.forceExclude.isEmpty || !st.recovered { return true }
         guard st.members.first == node else { return false }
         return !st.active || st.members.count < directory.placements[Int(st.group)].count
             || st.watermarkSent < st.fullThrough
@@ -94,9 +93,12 @@ extension ViewReplication {
     /// One group's duties on a tick: drive a proposal, replace failed members, take over
     /// from failed predecessors, retransmit, catch up a returning member.
     mutating func maintain(slot s: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
+        if !states[s].recovered { startRecovery(slot: s, at: node, now: now, &effects) }
         let members = states[s].members
-        guard let rank = members.firstIndex(of: node) else { return }
+        guard let rank = members.firstIndex(of: node), validMember(slot: s, at: node) else { return }
         if let p = states[s].proposal {
+            if !p.proposing { advance(slot: s, at: node, now: now, &effects) }
+            guard let p = states[s].proposal else { return }
             if now - p.sentAt < settings.failureTimeout {
                 if now - p.resentAt >= settings.retransmitTimeout {
                     states[s].proposal!.resentAt = now
@@ -127,59 +129,102 @@ extension ViewReplication {
 
     // MARK: View changes
 
-    /// Proposes the next view with `newMembers` (this node first, as leader), unless this
+    /// Starts a view change towards `newMembers` (this node first, as leader), unless this
     /// node is in its restart grace, still promises its lease to the read server being
-    /// removed, or (taking over a primary) could miss acknowledged writes.
+    /// removed, or (taking over a primary) could miss acknowledged writes. Phase 1: prepare.
     mutating func startViewChange(slot s: Int, members newMembers: [Int], at node: Int, now: SimTime,
                                   _ effects: inout Effects<Message, Timer>) {
         precondition(newMembers.first == node, "ViewReplication: a proposer leads its own view")
         guard now >= nodes[node].noAcceptUntil else { return }
+        guard states[s].recovered else { return startRecovery(slot: s, at: node, now: now, &effects) }
         let old = states[s].members
-        if !mayRemoveReader(old: old, new: newMembers, at: node, now: now) { return }
+        if !mayRemoveReader(slot: s, new: newMembers, at: node, now: now) { return }
         if old.first != node && !safeTakeover(old: old, new: newMembers) { return }
-        // The new view records each voter's latest known disk-loss count; votes on this
-        // proposal still count against the current record.
-        let counted = states[s].epochs
+        // The new view records each voter's latest known disk-loss count (a member whose count
+        // rises later has lost the data it held as a member).
+        let recorded = states[s].epochs
         let epochs = states[s].voters.enumerated().map { i, v -> UInt32 in
-            v == node ? nodes[node].amnesia : Swift.max(counted[i], nodes[node].peers[v]?.amnesia ?? 0)
+            v == node ? nodes[node].amnesia : Swift.max(recorded[i], nodes[node].peers[v]?.amnesia ?? 0)
         }
-        // Numbered above every view seen; derived from this node's base (its own earlier,
-        // failed proposals do not count as knowledge).
-        let view = max(states[s].view, states[s].highest) + 1
-        let base = states[s].base
-        adoptView(slot: s, view: view, members: newMembers, epochs: epochs, at: node, now: now, &effects)
-        states[s].base = base
+        let view = max(states[s].view, states[s].promised, states[s].highest) + 1
+        stepDown(slot: s, at: node, now: now, &effects)
+        states[s].promised = view
+        states[s].promisedTo = node
+        states[s].highest = view
         var merged: [ShardKey: LogEntry] = [:]
         for r in states[s].log { Self.merge(r.log, into: &merged) }
-        let myIndex = states[s].voters.firstIndex(of: node)
-        let myVote = myIndex.map { counted[$0] == nodes[node].amnesia } ?? false
-        states[s].proposal = Proposal(view: view, members: newMembers, epochs: epochs, counted: counted, accepted: [node],
-                                      answered: [node], votes: myVote ? [node] : [], merged: merged,
+        states[s].proposal = Proposal(view: view, derivedFrom: states[s].view, members: newMembers, epochs: epochs,
+                                      promised: [node], newest: (states[s].view, old, states[s].epochs), merged: merged,
                                       maxSeq: states[s].maxSeq, sentAt: now, resentAt: now)
-        if !installIfDecided(slot: s, at: node, now: now, &effects) { sendProposal(slot: s, at: node, &effects) }
+        sendProposal(slot: s, at: node, &effects)
+        advance(slot: s, at: node, now: now, &effects)
     }
 
-    /// Installs the proposal once every kept member and a majority of voters accepted.
-    mutating func installIfDecided(slot s: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) -> Bool {
-        guard let p = states[s].proposal, p.accepted.count == p.members.count,
-              p.votes.count >= states[s].voters.count / 2 + 1 else { return false }
-        install(slot: s, at: node, now: now, &effects)
-        return true
+    var majorityOf: (Int) -> Int { { $0 / 2 + 1 } }
+
+    /// Moves a proposal on: to phase 2 once a majority and every kept member promised (or
+    /// back to the newest accepted view, if a promise reports one newer than the proposal's
+    /// origin); to installation once a majority and every kept member accepted.
+    mutating func advance(slot s: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
+        guard let p = states[s].proposal else { return }
+        let majority = majorityOf(states[s].voters.count)
+        if !p.proposing {
+            guard p.promised.count >= majority, p.members.allSatisfy({ p.promised.contains($0) }) else { return }
+            // Waiting for promises, this node may have granted a lease to the read server it
+            // removes, or restarted: re-check (the tick calls this again).
+            guard now >= nodes[node].noAcceptUntil, mayRemoveReader(slot: s, new: p.members, at: node, now: now) else { return }
+            if p.newest.view > p.derivedFrom {
+                // A view newer than the one this proposal derives from may have been
+                // installed: adopt it and decide again from there on the next tick.
+                states[s].proposal = nil
+                adoptView(slot: s, view: p.newest.view, members: p.newest.members, epochs: p.newest.epochs,
+                          at: node, now: now, &effects)
+                return
+            }
+            adoptView(slot: s, view: p.view, members: p.members, epochs: p.epochs, at: node, now: now, &effects)
+            states[s].proposal = p
+            states[s].proposal!.proposing = true
+            states[s].proposal!.resentAt = now
+            states[s].proposal!.accepted = [node]
+            sendProposal(slot: s, at: node, &effects)
+        }
+        let q = states[s].proposal!
+        if q.proposing && q.accepted.count >= majority && q.members.allSatisfy({ q.accepted.contains($0) }) {
+            install(slot: s, at: node, now: now, &effects)
+        }
     }
 
-    /// The lease promise: a node does not help remove the current read server (other than
-    /// itself) from that role while a lease it granted to it may still run, unless the read
-    /// server stays a member (it then accepts the view itself before writes resume).
-    func mayRemoveReader(old: [Int], new: [Int], at node: Int, now: SimTime) -> Bool {
+    /// The lease promise: a node does not help remove the read server of its current view
+    /// (other than itself) from that role while a lease it granted to it may still run, unless
+    /// the read server stays a member (it then accepts the view itself before writes resume)
+    /// or has lost its disk since the view recorded it (it cannot serve that view's reads).
+    func mayRemoveReader(slot s: Int, new: [Int], at node: Int, now: SimTime) -> Bool {
+        let old = states[s].members
         guard let reader = readServer(old), reader != node, readServer(new) != reader, !new.contains(reader) else { return true }
-        return (nodes[node].peers[reader]?.grantedUntil ?? .zero) <= now
+        guard let peer = nodes[node].peers[reader] else { return true }
+        if peer.amnesia > states[s].epoch(of: reader) { return true }
+        return peer.grantedUntil <= now
     }
 
+    /// Whether this node is a member of its view as the view recorded it (not an older
+    /// incarnation that lost its disk since).
+    func validMember(slot s: Int, at node: Int) -> Bool {
+        states[s].members.contains(node) && states[s].epoch(of: node) == nodes[node].amnesia
+    }
+
+    /// Sends the current phase's request to the voters that have not answered it.
     func sendProposal(slot s: Int, at node: Int, _ effects: inout Effects<Message, Timer>) {
         guard let p = states[s].proposal else { return }
-        for v in states[s].voters where !p.answered.contains(v) {
-            effects.send(.propose(group: states[s].group, view: p.view, base: states[s].base, members: p.members, epochs: p.epochs),
-                         to: v, sizeBytes: 48 + 12 * states[s].voters.count, kind: .control)
+        let g = states[s].group
+        for v in states[s].voters where v != node {
+            if p.proposing {
+                guard !p.accepted.contains(v) else { continue }
+                effects.send(.propose(group: g, view: p.view, members: p.members, epochs: p.epochs),
+                             to: v, sizeBytes: 48 + 12 * states[s].voters.count, kind: .control)
+            } else {
+                guard !p.promised.contains(v) else { continue }
+                effects.send(.prepare(group: g, view: p.view), to: v, sizeBytes: 40, kind: .control)
+            }
         }
     }
 
@@ -191,20 +236,10 @@ extension ViewReplication {
         merged[e.entry.key] = e
     }
 
-    /// Adopts a view (durably). Leader state of the previous view is dropped — its writes are
-    /// in the log, which goes to the next leader — and requests waiting here are re-routed.
-    mutating func adoptView(slot s: Int, view: UInt32, members: [Int], epochs: [UInt32], at node: Int,
-                            now: SimTime, _ effects: inout Effects<Message, Timer>) {
-        let old = states[s].members
-        if let reader = readServer(old), reader != node, readServer(members) != reader {
-            recordDemotion(of: reader, group: states[s].group, view: view, members: members, epochs: epochs, at: node, now: now)
-        }
-        states[s].view = view
-        states[s].highest = max(states[s].highest, view)
-        states[s].base = max(states[s].base, view)
-        states[s].members = members
-        if epochs.count == states[s].voters.count { states[s].epochs = epochs }
-        for m in members where m != node { addPeer(node, m, now: now) }
+    /// Drops this node's leader state for the view it led (its writes are in its log, which
+    /// goes to the next leader); requests queued or waiting here are re-routed (or refused,
+    /// while no view is decided: the client retries).
+    mutating func stepDown(slot s: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
         states[s].active = false
         states[s].proposal = nil
         states[s].pending = [:]
@@ -215,94 +250,156 @@ extension ViewReplication {
         states[s].watermarkSent = 0
         states[s].catchUp = nil
         states[s].forceExclude = []
-        if members.contains(node) { states[s].learning = nil }
         let waiting = states[s].queued + states[s].waitingReads
         states[s].queued = []
         states[s].waitingReads = []
         for (r, hops) in waiting { handleRequest(r, hops: hops, at: node, now: now, &effects) }
     }
 
-    mutating func onPropose(_ g: Int32, view: UInt32, base: UInt32, members: [Int], epochs: [UInt32], from proposer: Int, at node: Int,
+    /// Adopts a view — accepted in phase 2, or learnt as the newest known — durably.
+    mutating func adoptView(slot s: Int, view: UInt32, members: [Int], epochs: [UInt32], at node: Int,
+                            now: SimTime, _ effects: inout Effects<Message, Timer>) {
+        let old = states[s].members
+        if let reader = readServer(old), reader != node, readServer(members) != reader {
+            recordDemotion(of: reader, group: states[s].group, view: view, members: members, epochs: epochs, at: node, now: now)
+        }
+        states[s].view = view
+        states[s].promised = max(states[s].promised, view)
+        states[s].highest = max(states[s].highest, view)
+        states[s].members = members
+        if epochs.count == states[s].voters.count { states[s].epochs = epochs }
+        for m in members where m != node { addPeer(node, m, now: now) }
+        if members.contains(node) { states[s].learning = nil }
+        stepDown(slot: s, at: node, now: now, &effects)
+    }
+
+    /// Phase 1 at a voter.
+    mutating func onPrepare(_ g: Int32, view: UInt32, from proposer: Int, at node: Int, now: SimTime,
+                            _ effects: inout Effects<Message, Timer>) {
+        guard directory.voters[Int(g)].contains(node) else { return }
+        let s = slot(node, g, now: now)
+            ?? addSlot(node, GroupState(group: g, voters: directory.voters[Int(g)], view: 0, members: [], epochs: []), now: now)
+        states[s].highest = max(states[s].highest, view)
+        // After a disk loss, recover what a majority promised and accepted before answering
+        // (the proposer asks again).
+        guard states[s].recovered else { return startRecovery(slot: s, at: node, now: now, &effects) }
+        if view < states[s].promised || (view == states[s].promised && states[s].promisedTo != proposer) {
+            return sendReject(slot: s, to: proposer, at: node, &effects)
+        }
+        // Leader stickiness (Raft's §4.2.3 rule): while the leader of this node's view is alive
+        // as far as this node can tell, only it may change the view. A node back from a
+        // partition or a flaky link then learns the current view instead of disrupting it.
+        if let leader = states[s].members.first, leader != proposer {
+            let alive = leader == node ? states[s].active : !isFailed(node, s, leader, now: now)
+            if alive { return sendReject(slot: s, to: proposer, at: node, &effects) }
+        }
+        if view > states[s].promised {
+            states[s].promised = view
+            states[s].promisedTo = proposer
+            // No data from older views from now on: stop leading them.
+            if states[s].members.first == node { stepDown(slot: s, at: node, now: now, &effects) }
+        }
+        let st = states[s]
+        let log = st.log.map(\.log)
+        effects.send(.promise(group: g, view: view, accepted: st.view, members: st.members, epochs: st.epochs, log: log,
+                              maxSeq: st.maxSeq, amnesia: nodes[node].amnesia),
+                     to: proposer, sizeBytes: 64 + 12 * st.members.count + Self.wireBytes(log), kind: .repair)
+    }
+
+    mutating func onPromise(_ g: Int32, view: UInt32, accepted: UInt32, members: [Int], epochs: [UInt32], log: [LogEntry],
+                            maxSeq: UInt64, amnesia: UInt32, from voter: Int, at node: Int, now: SimTime,
+                            _ effects: inout Effects<Message, Timer>) {
+        guard let s = nodes[node].slots[g], var p = states[s].proposal, p.view == view, !p.proposing,
+              let vi = states[s].voters.firstIndex(of: voter), !p.promised.contains(voter) else { return }
+        if p.members.contains(voter) && amnesia != p.epochs[vi] {
+            // It lost its disk since we last heard: it cannot be counted as a full member.
+            states[s].forceExclude.append(voter)
+            states[s].proposal = nil
+            return
+        }
+        p.promised.append(voter)
+        if accepted > p.newest.view { p.newest = (accepted, members, epochs) }
+        for e in log { Self.merge(e, into: &p.merged) }
+        p.maxSeq = max(p.maxSeq, maxSeq)
+        states[s].proposal = p
+        advance(slot: s, at: node, now: now, &effects)
+    }
+
+    /// Phase 2 at a voter.
+    mutating func onPropose(_ g: Int32, view: UInt32, members: [Int], epochs: [UInt32], from proposer: Int, at node: Int,
                             now: SimTime, _ effects: inout Effects<Message, Timer>) {
         guard directory.voters[Int(g)].contains(node) else { return }
         let isMember = members.contains(node)
-        var found = slot(node, g, now: now)
-        if found == nil {
-            // A node that lost its disk cannot be a member it knows nothing of; as a mere
-            // voter it answers (its vote counts only once a view records its new incarnation).
-            guard !isMember else {
-                effects.send(.reject(group: g, view: 0, base: 0, members: [], epochs: [], unknown: true), to: proposer, sizeBytes: 48, kind: .control)
-                return
-            }
-            found = addSlot(node, GroupState(group: g, voters: directory.voters[Int(g)], view: 0, members: [], epochs: []), now: now)
+        guard let s = nodes[node].slots[g] ?? slot(node, g, now: now), !(isMember && states[s].view == 0) else {
+            // A member that knows nothing of the group (it lost its disk) cannot join this way.
+            effects.send(.reject(group: g, promised: 0, view: 0, members: [], epochs: [], unknown: true),
+                         to: proposer, sizeBytes: 48, kind: .control)
+            return
         }
-        let s = found!
+        guard states[s].recovered else { return startRecovery(slot: s, at: node, now: now, &effects) }
+        states[s].highest = max(states[s].highest, view)
         let current = states[s]
-        states[s].highest = max(current.highest, view)
-        if view < current.view || (view == current.view && current.members != members) || base < current.base {
+        if view < current.promised || (view == current.promised && current.promisedTo != proposer) {
             return sendReject(slot: s, to: proposer, at: node, &effects)
         }
         if view > current.view {
-            // A member honours its restart grace and its lease promise to the read server.
-            if isMember {
-                guard now >= nodes[node].noAcceptUntil,
-                      mayRemoveReader(old: current.members, new: members, at: node, now: now) else { return }
-            }
+            // Every voter honours its restart grace and the leases it granted (leases are per
+            // node, so a voter outside the view may have granted one to its read server).
+            guard now >= nodes[node].noAcceptUntil, mayRemoveReader(slot: s, new: members, at: node, now: now) else { return }
             adoptView(slot: s, view: view, members: members, epochs: epochs, at: node, now: now, &effects)
+            states[s].promisedTo = proposer
+        } else if current.members != members {
+            return sendReject(slot: s, to: proposer, at: node, &effects)
         }
-        let log = states[s].log.map(\.log)
-        effects.send(.accept(group: g, view: view, log: log, maxSeq: states[s].maxSeq, amnesia: nodes[node].amnesia),
-                     to: proposer, sizeBytes: 64 + Self.wireBytes(log), kind: .repair)
+        effects.send(.accept(group: g, view: view, amnesia: nodes[node].amnesia), to: proposer, sizeBytes: 40, kind: .control)
     }
 
-    mutating func onAccept(_ g: Int32, view: UInt32, log: [LogEntry], maxSeq: UInt64, amnesia: UInt32, from member: Int,
-                           at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
-        guard let s = nodes[node].slots[g], var p = states[s].proposal, p.view == view,
-              let vi = states[s].voters.firstIndex(of: member), !p.answered.contains(member) else { return }
-        if p.members.contains(member) {
-            if amnesia != p.epochs[vi] {
-                // It lost its disk since we last heard: it cannot be counted as a full member.
-                states[s].forceExclude.append(member)
-                states[s].proposal = nil
-                return
-            }
-            p.accepted.append(member)
-            for e in log { Self.merge(e, into: &p.merged) }
-            p.maxSeq = max(p.maxSeq, maxSeq)
+    mutating func onAccept(_ g: Int32, view: UInt32, amnesia: UInt32, from voter: Int, at node: Int, now: SimTime,
+                           _ effects: inout Effects<Message, Timer>) {
+        guard let s = nodes[node].slots[g], var p = states[s].proposal, p.view == view, p.proposing,
+              let vi = states[s].voters.firstIndex(of: voter), !p.accepted.contains(voter) else { return }
+        if p.members.contains(voter) && amnesia != p.epochs[vi] {
+            states[s].forceExclude.append(voter)
+            states[s].proposal = nil
+            return
         }
-        p.answered.append(member)
-        if amnesia == p.counted[vi] { p.votes.append(member) }
+        p.accepted.append(voter)
         states[s].proposal = p
-        _ = installIfDecided(slot: s, at: node, now: now, &effects)
+        advance(slot: s, at: node, now: now, &effects)
     }
 
-    mutating func onReject(_ g: Int32, view: UInt32, base: UInt32, members: [Int], epochs: [UInt32], unknown: Bool, from source: Int,
-                           at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
+    mutating func onReject(_ g: Int32, promised: UInt32, view: UInt32, members: [Int], epochs: [UInt32], unknown: Bool,
+                           from source: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
         guard let s = nodes[node].slots[g] else { return }
         if unknown {
-            if states[s].members.contains(source) && !states[s].forceExclude.contains(source) {
+            let wanted = states[s].proposal?.members.contains(source) ?? states[s].members.contains(source)
+            if wanted && !states[s].forceExclude.contains(source) {
                 states[s].forceExclude.append(source)
                 states[s].proposal = nil
             }
             return
         }
-        states[s].highest = max(states[s].highest, view)
-        if base > states[s].base {
-            // The sender knows a newer view than the one this node derives from: adopt it.
+        states[s].highest = max(states[s].highest, promised, view)
+        // Out-numbered, or a newer view exists: give up this proposal. (A refusal because the
+        // sender's leader is alive leaves it running; the prepare is sent again.)
+        if let p = states[s].proposal, promised >= p.view || view > p.derivedFrom { states[s].proposal = nil }
+        if view > states[s].view {
+            // A newer view exists (perhaps not installed): take it as this node's knowledge;
+            // any later proposal re-derives from what a majority accepted.
             adoptView(slot: s, view: view, members: members, epochs: epochs, at: node, now: now, &effects)
-            states[s].base = base
-        } else if let p = states[s].proposal, view >= p.view {
-            states[s].proposal = nil   // out-numbered by a proposal no newer in knowledge: retry higher
+        } else if promised > states[s].promised && states[s].members.first == node {
+            // A view change is under way elsewhere: stop leading.
+            states[s].promised = promised
+            stepDown(slot: s, at: node, now: now, &effects)
         }
     }
 
-    /// All members accepted: merge their logs, re-issue every entry in the new view, and
-    /// only then take new writes.
+    /// Every kept member and a majority of voters accepted: merge the logs, re-issue every
+    /// entry in the new view, and only then take new writes.
     mutating func install(slot s: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
         guard let p = states[s].proposal else { return }
         states[s].proposal = nil
         states[s].active = true
-        states[s].base = p.view
         states[s].maxSeq = max(states[s].maxSeq, p.maxSeq)
         states[s].fullThrough = states[s].maxSeq
         states[s].fullDone = []
@@ -317,6 +414,52 @@ extension ViewReplication {
         for (r, hops) in queued { handleRequest(r, hops: hops, at: node, now: now, &effects) }
         if !states[s].waitingReads.isEmpty && !nodes[node].readWaiters.contains(s) { nodes[node].readWaiters.append(s) }
         retryWaitingReads(at: node, now: now, &effects)
+    }
+
+    // MARK: Acceptor recovery after a disk loss
+
+    /// Asks the other voters for their promise and newest accepted view.
+    mutating func startRecovery(slot s: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
+        if let r = states[s].recovery, now - r.askedAt < settings.retransmitTimeout { return }
+        let answered = states[s].recovery?.answered ?? []
+        states[s].recovery = (answered, now)
+        for v in states[s].voters where v != node && !answered.contains(v) {
+            effects.send(.query(group: states[s].group), to: v, sizeBytes: 40, kind: .control)
+        }
+    }
+
+    mutating func onQuery(_ g: Int32, from voter: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
+        guard directory.voters[Int(g)].contains(node) else { return }
+        guard let s = slot(node, g, now: now), states[s].recovered else {
+            effects.send(.queryReply(group: g, promised: 0, view: 0, members: [], epochs: [], blank: true),
+                         to: voter, sizeBytes: 40, kind: .control)
+            return
+        }
+        let st = states[s]
+        effects.send(.queryReply(group: g, promised: st.promised, view: st.view, members: st.members, epochs: st.epochs, blank: false),
+                     to: voter, sizeBytes: 48 + 12 * st.voters.count, kind: .control)
+    }
+
+    /// Adopts the highest promise and the newest accepted view reported; recovered once a
+    /// majority of the voters other than this one answered (any majority this node was part
+    /// of before its disk loss shares a voter with them).
+    mutating func onQueryReply(_ g: Int32, promised: UInt32, view: UInt32, members: [Int], epochs: [UInt32], blank: Bool,
+                               from voter: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {
+        guard !blank, let s = nodes[node].slots[g], !states[s].recovered, var r = states[s].recovery,
+              !r.answered.contains(voter) else { return }
+        r.answered.append(voter)
+        states[s].recovery = r
+        states[s].promised = max(states[s].promised, promised)
+        states[s].highest = max(states[s].highest, promised, view)
+        if view > states[s].view {
+            adoptView(slot: s, view: view, members: members, epochs: epochs, at: node, now: now, &effects)
+        }
+        guard r.answered.count >= majorityOf(states[s].voters.count) else { return }
+        states[s].recovered = true
+        states[s].recovery = nil
+        if let leader = states[s].members.first, leader != node {
+            effects.send(.recovered(group: g, amnesia: nodes[node].amnesia), to: leader, sizeBytes: 40, kind: .control)
+        }
     }
 
     // MARK: Catch-up (leader side)
@@ -344,11 +487,12 @@ extension ViewReplication {
         if let target = placement.first(where: { !states[s].members.contains($0) && !suspected(node, $0, now: now) }) {
             return startCatchUp(slot: s, target: target, at: node, now: now, &effects)
         }
-        // A witness that lost its disk votes again once a view records its new incarnation.
-        let renewed = directory.voters[g].dropFirst(placement.count).contains { w in
-            !suspected(node, w, now: now) && (nodes[node].peers[w]?.amnesia ?? 0) > states[s].epoch(of: w)
+        // A witness that lost its disk is told to recover for this group (so it can vote when
+        // it is needed, not only once a failover has begun).
+        for w in directory.voters[g].dropFirst(placement.count)
+        where !suspected(node, w, now: now) && (nodes[node].peers[w]?.amnesia ?? 0) > states[s].epoch(of: w) {
+            effects.send(.recover(group: states[s].group), to: w, sizeBytes: 40, kind: .control)
         }
-        if renewed { startViewChange(slot: s, members: states[s].members, at: node, now: now, &effects) }
     }
 
     mutating func startCatchUp(slot s: Int, target: Int, at node: Int, now: SimTime, _ effects: inout Effects<Message, Timer>) {

@@ -22,27 +22,31 @@ import SimConfig
 ///
 /// Reconfiguration. The proposer of a new view is the lowest-ranked member that considers
 /// every member ranked before it failed (so normally the leader, which drops failed members;
-/// when the leader fails, the next member in view order, which becomes the leader). It
-/// proposes view `v + 1` to the group's *voters* — the placement nodes plus `witnesses`
-/// (nodes in other DCs that store nothing and only vote). A voter accepts if `v + 1` is newer
-/// than any view it knows, adopts it at once (durably) and returns its *log* — the writes it
-/// holds that are not yet known to be on every member. The view is installed when every kept
-/// member and a majority of the voters accepted; two views with the same number can never
-/// both win, so a partition cannot leave two leaders that both acknowledge writes (the
-/// minority side stalls). The proposer then merges the members' logs, re-issues every entry
-/// in the new view and only then takes new writes. Because every acknowledged write is
-/// either on every member or in the logs of the members of its ack set, and the proposer
-/// only proceeds with at least one member of every possible ack set (see ``AckRule``), the
-/// new leader holds every acknowledged write. A voter that lost its disk (its promises with
-/// it) is not counted until a view records its new incarnation.
-///
-/// Derivation. Each proposal carries its *base*: the view its member list was derived from
-/// (the last view its proposer accepted from another node or installed — never one of its
-/// own failed proposals). A voter accepts only a proposal whose base is at least its own
-/// base, and a proposer that hears of a newer base adopts that view instead of out-bidding
-/// it. Since any two majorities share a voter, every installed view derives from the
-/// previous installed one, so a stale node (cut off, or back from a crash with an old view)
-/// can never win a vote with a member list that forgets newer writes.
+/// when the leader fails, the next member in view order, which becomes the leader). The
+/// group's *voters* are its placement nodes plus `witnesses` (nodes in other DCs that store
+/// nothing and only vote). A view change is a two-phase exchange with the voters, Paxos
+/// style, the view number acting as the ballot:
+/// 1. *prepare v*: a voter that has not promised a view ≥ v promises v (durably) — it then
+///    refuses data from older views, which fences the old leader — and answers with the
+///    latest view it accepted and its *log* (the writes it holds that are not yet known to
+///    be on every member).
+/// 2. With promises from a majority of voters and from every member it keeps, the proposer
+///    checks that no promise reports an accepted view newer than the one it derived its
+///    member list from — otherwise it adopts that view and starts over from it — and sends
+///    *propose v* (members); a voter that promised nothing newer accepts and adopts it. With
+///    every kept member and a majority accepting, the view is installed: the new leader
+///    re-issues the merged logs in it and only then takes new writes.
+/// Any two majorities share a voter, so a view that may have been installed is seen by every
+/// later proposer, and each installed view derives from the previous one: a partition
+/// cannot leave two leaders that both acknowledge writes (the minority side stalls), and a
+/// stale node — cut off, or back from a crash with an old view — cannot install a member
+/// list that forgets newer writes. Because every acknowledged write is either on every
+/// member or in the logs of the members of its ack set, and the proposer only proceeds with
+/// at least one member of every possible ack set (see ``AckRule``), the new leader holds
+/// every acknowledged write. A voter that lost its disk (and its promises with it) takes no
+/// part until it has asked a majority of the other voters for their promises and newest
+/// accepted view and adopted the highest (acceptor recovery): any majority it promised or
+/// accepted something with meets that one.
 ///
 /// Reads and leases. The read server answers reads from its own disk only while it holds a
 /// *lease* from every other member: each heartbeat answer promises, on the granting node's
@@ -181,14 +185,27 @@ public struct ViewReplication {
         case chainWrite(group: Int32, view: UInt32, LogEntry)
         /// Chain: the tail holds this write (and every newer member upstream prunes it).
         case chainAck(group: Int32, view: UInt32, key: ShardKey, stamp: Stamp)
-        /// A new view derived from view `base`, with the disk-loss counts of the group's voters
-        /// as the proposer knows them.
-        case propose(group: Int32, view: UInt32, base: UInt32, members: [Int], epochs: [UInt32])
-        /// The sender adopted `view` and hands over its log.
-        case accept(group: Int32, view: UInt32, log: [LogEntry], maxSeq: UInt64, amnesia: UInt32)
-        /// The sender is in a newer (or equal, different) view or knows a newer base, or does
-        /// not know the group.
-        case reject(group: Int32, view: UInt32, base: UInt32, members: [Int], epochs: [UInt32], unknown: Bool)
+        /// View change, phase 1: promise no view below `view`.
+        case prepare(group: Int32, view: UInt32)
+        /// The sender promised `view`; it last accepted view `accepted` (`members`, `epochs`)
+        /// and hands over its log.
+        case promise(group: Int32, view: UInt32, accepted: UInt32, members: [Int], epochs: [UInt32],
+                     log: [LogEntry], maxSeq: UInt64, amnesia: UInt32)
+        /// View change, phase 2: adopt this view (with the voters' disk-loss counts).
+        case propose(group: Int32, view: UInt32, members: [Int], epochs: [UInt32])
+        /// The sender adopted `view`.
+        case accept(group: Int32, view: UInt32, amnesia: UInt32)
+        /// The sender promised `promised` (above the request's view) and last accepted `view`
+        /// (`members`), or (`unknown`) does not know the group.
+        case reject(group: Int32, promised: UInt32, view: UInt32, members: [Int], epochs: [UInt32], unknown: Bool)
+        /// Acceptor recovery: a voter that lost its disk asks for the others' promise and view.
+        case query(group: Int32)
+        /// The answer (`blank`: the sender has nothing to tell, being in recovery itself).
+        case queryReply(group: Int32, promised: UInt32, view: UInt32, members: [Int], epochs: [UInt32], blank: Bool)
+        /// The leader tells a voter that lost its disk to recover for this group; the voter
+        /// answers `recovered` once done.
+        case recover(group: Int32)
+        case recovered(group: Int32, amnesia: UInt32)
         /// Catch-up: a batch of the leader's key index (entries with `seq != 0` are still in
         /// the leader's log and are logged by the learner).
         case transfer(group: Int32, view: UInt32, members: [Int], batch: UInt32, entries: [LogEntry], last: Bool)
@@ -227,17 +244,18 @@ public struct ViewReplication {
 
     struct Proposal {
         var view: UInt32
+        /// The view the member list was derived from.
+        var derivedFrom: UInt32
         var members: [Int]
         /// The voters' disk-loss counts recorded by the new view.
         var epochs: [UInt32]
-        /// The counts a vote must match to be counted (the current view's record): a voter
-        /// that lost its disk since may have forgotten a promise.
-        var counted: [UInt32]
-        /// Members that accepted (their logs are merged).
-        var accepted: [Int]
-        /// Voters that answered, and those whose vote counts.
-        var answered: [Int]
-        var votes: [Int]
+        /// Phase 2 (propose) once a majority promised.
+        var proposing = false
+        /// Voters that promised / accepted.
+        var promised: [Int]
+        var accepted: [Int] = []
+        /// The newest view accepted by a voter that promised.
+        var newest: (view: UInt32, members: [Int], epochs: [UInt32])
         var merged: [ShardKey: LogEntry]
         var maxSeq: UInt64
         var sentAt: SimTime
@@ -274,11 +292,15 @@ public struct ViewReplication {
         /// The group's voters (placement nodes, then witnesses); `epochs` is aligned with it.
         let voters: [Int]
         // Durable (survives a crash with the disk).
+        /// The latest view accepted (the one data moves in).
         var view: UInt32
-        /// The view this node's knowledge derives from (see "Derivation" above).
-        var base: UInt32
+        /// The highest view promised in phase 1 (no data from below it, no lower proposal).
+        var promised: UInt32
+        var promisedTo: Int = -1
         /// The highest view number seen (new proposals number above it).
         var highest: UInt32
+        /// False for a group learnt after a disk loss until acceptor recovery completed.
+        var recovered = true
         var members: [Int]
         var epochs: [UInt32]
         var log: [Record] = []
@@ -298,9 +320,11 @@ public struct ViewReplication {
         var catchUp: CatchUp?
         var learning: Learning?
         var forceExclude: [Int] = []
+        /// Acceptor recovery in progress: the voters that answered, and when it was asked.
+        var recovery: (answered: [Int], askedAt: SimTime)?
 
         init(group: Int32, voters: [Int], view: UInt32, members: [Int], epochs: [UInt32]) {
-            self.group = group; self.voters = voters; self.view = view; self.base = view; self.highest = view
+            self.group = group; self.voters = voters; self.view = view; self.promised = view; self.highest = view
             self.members = members
             self.epochs = epochs.count == voters.count ? epochs : Array(repeating: 0, count: voters.count)
         }
@@ -308,7 +332,7 @@ public struct ViewReplication {
         mutating func resetVolatile() {
             active = false; proposal = nil; queued = []; pending = [:]; pendingPerKey = [:]
             waitingReads = []; fullThrough = 0; fullDone = []; sendableFrom = 0; watermarkSent = 0
-            catchUp = nil; learning = nil; forceExclude = []
+            catchUp = nil; learning = nil; forceExclude = []; recovery = nil
             // A record whose store never completed was never durable.
             log.removeAll { !$0.stored }
         }
@@ -512,12 +536,37 @@ public struct ViewReplication {
             onChainWrite(g, view: view, entry, from: source, at: node, now: now, &effects)
         case .chainAck(let g, let view, let key, let stamp):
             onChainAck(g, view: view, key: key, stamp: stamp, from: source, at: node, now: now, &effects)
-        case .propose(let g, let view, let base, let members, let epochs):
-            onPropose(g, view: view, base: base, members: members, epochs: epochs, from: source, at: node, now: now, &effects)
-        case .accept(let g, let view, let log, let maxSeq, let amnesia):
-            onAccept(g, view: view, log: log, maxSeq: maxSeq, amnesia: amnesia, from: source, at: node, now: now, &effects)
-        case .reject(let g, let view, let base, let members, let epochs, let unknown):
-            onReject(g, view: view, base: base, members: members, epochs: epochs, unknown: unknown, from: source, at: node, now: now, &effects)
+        case .prepare(let g, let view):
+            onPrepare(g, view: view, from: source, at: node, now: now, &effects)
+        case .promise(let g, let view, let accepted, let members, let epochs, let log, let maxSeq, let amnesia):
+            onPromise(g, view: view, accepted: accepted, members: members, epochs: epochs, log: log, maxSeq: maxSeq,
+                      amnesia: amnesia, from: source, at: node, now: now, &effects)
+        case .propose(let g, let view, let members, let epochs):
+            onPropose(g, view: view, members: members, epochs: epochs, from: source, at: node, now: now, &effects)
+        case .accept(let g, let view, let amnesia):
+            onAccept(g, view: view, amnesia: amnesia, from: source, at: node, now: now, &effects)
+        case .reject(let g, let promised, let view, let members, let epochs, let unknown):
+            onReject(g, promised: promised, view: view, members: members, epochs: epochs, unknown: unknown,
+                     from: source, at: node, now: now, &effects)
+        case .query(let g):
+            onQuery(g, from: source, at: node, now: now, &effects)
+        case .queryReply(let g, let promised, let view, let members, let epochs, let blank):
+            onQueryReply(g, promised: promised, view: view, members: members, epochs: epochs, blank: blank,
+                         from: source, at: node, now: now, &effects)
+        case .recover(let g):
+            if directory.voters[Int(g)].contains(node) {
+                let s = slot(node, g, now: now)
+                    ?? addSlot(node, GroupState(group: g, voters: directory.voters[Int(g)], view: 0, members: [], epochs: []), now: now)
+                if states[s].recovered {
+                    effects.send(.recovered(group: g, amnesia: nodes[node].amnesia), to: source, sizeBytes: 40, kind: .control)
+                } else {
+                    startRecovery(slot: s, at: node, now: now, &effects)
+                }
+            }
+        case .recovered(let g, let amnesia):
+            if let s = nodes[node].slots[g], let i = states[s].voters.firstIndex(of: source), states[s].epochs[i] < amnesia {
+                states[s].epochs[i] = amnesia
+            }
         case .transfer(let g, let view, let members, let batch, let entries, let last):
             onTransfer(g, view: view, members: members, batch: batch, entries: entries, last: last, from: source, at: node, now: now, &effects)
         case .transferAck(let g, let view, let batch):
@@ -651,6 +700,9 @@ public struct ViewReplication {
     mutating func addSlot(_ node: Int, _ state: GroupState, now: SimTime) -> Int {
         let s = states.count
         let g = state.group
+        var state = state
+        // After a disk loss, anything this node promised in the group is forgotten.
+        state.recovered = !nodes[node].amnesic
         states.append(state)
         nodes[node].slots[g] = s
         var order = nodes[node].groupOrder
