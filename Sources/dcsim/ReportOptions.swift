@@ -25,30 +25,7 @@ struct ScenarioOptions: ParsableArguments {
 
     /// The scenario with `--duration`, `--payload` and `--slo` applied; usage errors exit 2.
     func load(seed: UInt64? = nil) throws -> Scenario {
-        var parsedDuration: SimDuration?
-        if let duration {
-            guard let d = try? ConfigUnits.duration(duration), d > .zero else {
-                printError("error: --duration: '\(duration)' is not a positive duration; use e.g. 90s, 10m, 2h")
-                throw Exit.badInput
-            }
-            parsedDuration = d
-        }
-        var parsedPayload: PayloadMode?
-        if let payload {
-            guard let p = PayloadMode(rawValue: payload) else {
-                printError("error: --payload: '\(payload)' is not a payload mode; allowed: full, sizes")
-                throw Exit.badInput
-            }
-            parsedPayload = p
-        }
-        let overrides = try parseSLOs(slos)
-        var s = try loadScenario(scenario).overriding(seed: seed, duration: parsedDuration, payload: parsedPayload)
-        s.slos = SLOOverride.apply(overrides, to: s.slos)
-        if s.warmup >= s.duration {
-            printError("error: the warm-up (\(s.warmup)) must be shorter than the duration (\(s.duration))")
-            throw Exit.badInput
-        }
-        return s
+        try loadScenario(scenario, seed: seed, duration: duration, payload: payload, slos: slos)
     }
 
     /// The `dcsim run …` command line (without `--seed`) that replays one run of these options.
@@ -184,4 +161,34 @@ final class ProgressBar: @unchecked Sendable {
         let t = Int(s.rounded())
         return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
     }
+}
+
+/// Loads SCENARIO (a file or built-in name) with the command line's `--seed`, `--duration`,
+/// `--payload` and `--slo` applied — the one place `run`, `compare` and `sweep` parse them.
+/// Usage errors are printed and exit 2.
+func loadScenario(_ name: String?, seed: UInt64?, duration: String?, payload: String?, slos: [String]) throws -> Scenario {
+    var parsedDuration: SimDuration?
+    if let duration {
+        guard let d = try? ConfigUnits.duration(duration), d > .zero else {
+            printError("error: --duration: '\(duration)' is not a positive duration; use e.g. 90s, 10m, 2h")
+            throw Exit.badInput
+        }
+        parsedDuration = d
+    }
+    var parsedPayload: PayloadMode?
+    if let payload {
+        guard let p = PayloadMode(rawValue: payload) else {
+            printError("error: --payload: '\(payload)' is not a payload mode; allowed: full, sizes")
+            throw Exit.badInput
+        }
+        parsedPayload = p
+    }
+    let overrides = try parseSLOs(slos)
+    var s = try loadScenario(name).overriding(seed: seed, duration: parsedDuration, payload: parsedPayload)
+    s.slos = SLOOverride.apply(overrides, to: s.slos)
+    if s.warmup >= s.duration {
+        printError("error: the warm-up (\(s.warmup)) must be shorter than the duration (\(s.duration))")
+        throw Exit.badInput
+    }
+    return s
 }

@@ -66,30 +66,8 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let formats = try reportFormats(format, report: report)
-        let sloOverrides = try parseSLOs(slos)
-        var parsedDuration: SimDuration?
-        if let duration {
-            guard let d = try? ConfigUnits.duration(duration), d > .zero else {
-                printError("error: --duration: '\(duration)' is not a positive duration; use e.g. 90s, 10m, 2h")
-                throw Exit.badInput
-            }
-            parsedDuration = d
-        }
-        var parsedPayload: PayloadMode?
-        if let payload {
-            guard let p = PayloadMode(rawValue: payload) else {
-                printError("error: --payload: '\(payload)' is not a payload mode; allowed: full, sizes")
-                throw Exit.badInput
-            }
-            parsedPayload = p
-        }
-        var scenario = try loadScenario(self.scenario).overriding(seed: seed, duration: parsedDuration, payload: parsedPayload)
+        var scenario = try loadScenario(self.scenario, seed: seed, duration: duration, payload: payload, slos: slos)
         if let strategy { scenario.strategy = StrategyConfig(name: strategy) }
-        scenario.slos = SLOOverride.apply(sloOverrides, to: scenario.slos)
-        if scenario.warmup >= scenario.duration {
-            printError("error: the warm-up (\(scenario.warmup)) must be shorter than the duration (\(scenario.duration))")
-            throw Exit.badInput
-        }
 
         var replayWords = ["dcsim", "run", self.scenario ?? "default", "--seed", "\(scenario.seed)"]
         if let duration { replayWords += ["--duration", duration] }

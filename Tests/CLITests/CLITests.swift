@@ -4,37 +4,13 @@ import SimTestSupport
 
 /// Runs the real `dcsim` binary and checks output and exit codes.
 final class CLITests: XCTestCase {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    var binary: URL {
-        // `swift test` puts the test bundle beside the executables it built.
-        Bundle.main.bundleURL.appendingPathComponent("dcsim")
-    }
+    typealias Result = DCSimProcess.Result
 
     func dcsim(_ args: [String], cwd: URL? = nil) throws -> Result {
-        guard FileManager.default.fileExists(atPath: binary.path) else {
-            throw XCTSkip("dcsim binary not built at \(binary.path); run `swift build` first")
-        }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = cwd }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        try DCSimProcess.run(args, cwd: cwd)
     }
 
-    func tempDir() throws -> URL {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("dcsim-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d
-    }
+    func tempDir() throws -> URL { try DCSimProcess.tempDir() }
 
     func testRunDefaultFromAnyDirectoryPrintsSummary() throws {
         let r = try dcsim(["run", "--duration", "90s"], cwd: try tempDir())

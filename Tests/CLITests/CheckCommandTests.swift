@@ -3,28 +3,10 @@ import XCTest
 
 /// `dcsim check`: exit codes and output on small history files.
 final class CheckCommandTests: XCTestCase {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    typealias Result = DCSimProcess.Result
 
     func dcsim(_ args: [String], stdin: String? = nil) throws -> Result {
-        let binary = Bundle.main.bundleURL.appendingPathComponent("dcsim")
-        guard FileManager.default.fileExists(atPath: binary.path) else {
-            throw XCTSkip("dcsim binary not built at \(binary.path); run `swift build` first")
-        }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        try DCSimProcess.run(args, stdin: stdin)
     }
 
     func file(_ text: String) throws -> String {

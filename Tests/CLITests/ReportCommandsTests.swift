@@ -5,34 +5,13 @@ import SimTestSupport
 /// The report commands through the real `dcsim` binary: files written, exit codes for pass,
 /// fail and bad input (0/1/2), and sharded sweeps merged byte for byte.
 final class ReportCommandsTests: XCTestCase {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    var binary: URL { Bundle.main.bundleURL.appendingPathComponent("dcsim") }
+    typealias Result = DCSimProcess.Result
 
     func dcsim(_ args: [String], environment: [String: String]? = nil) throws -> Result {
-        guard FileManager.default.fileExists(atPath: binary.path) else {
-            throw XCTSkip("dcsim binary not built at \(binary.path); run `swift build` first")
-        }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        if let environment { p.environment = environment }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        try DCSimProcess.run(args, environment: environment)
     }
 
-    func tempDir() throws -> URL {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("dcsim-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d
-    }
+    func tempDir() throws -> URL { try DCSimProcess.tempDir() }
 
     /// A tiny scenario file: 3 measured seconds, sizes only, one SLO it meets.
     func tinyScenario(in dir: URL) throws -> String {
