@@ -21,7 +21,7 @@ import SimConfig
 /// "resend the sent list to the new successor". A returning member is copied up to date by
 /// the head and rejoins as the new tail. See ``ViewReplication`` for the shared mechanism and
 /// docs/STRATEGIES.md for parameters and limits.
-public struct ChainReplication: ReplicationStrategy {
+public struct ChainReplication: ViewReplicatedStrategy {
     public typealias Message = ViewReplication.Message
     public typealias Timer = ViewReplication.Timer
 
@@ -37,44 +37,4 @@ public struct ChainReplication: ReplicationStrategy {
     }
 
     public var summary: String { "chain \(core.layout.summary) \(core.settings.summary)" }
-
-    public func placement(of key: ShardKey, home: Int) -> [Int] { core.placement(of: key, home: home) }
-
-    public var tolerance: FaultTolerance { core.tolerance }
-    /// Reads and writes need the group to be able to install a view: all but the tolerated
-    /// failures of the copies up.
-    public var replicasToRead: Int { core.layout.copies - core.toleratedFailures }
-    public var replicasToWrite: Int { core.layout.copies - core.toleratedFailures }
-
-    public func coordinator(for request: ClientRequest, clientDC: Int, up: NodeLiveness) -> Int? {
-        core.coordinator(for: request, clientDC: clientDC, up: up)
-    }
-
-    public mutating func clientRequest(_ request: ClientRequest, at node: Int, now: SimTime,
-                                       rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
-        core.clientRequest(request, at: node, now: now, effects: &effects)
-    }
-
-    public mutating func receive(_ message: Message, from source: Int, at node: Int, now: SimTime,
-                                 rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
-        core.receive(message, from: source, at: node, now: now, effects: &effects)
-    }
-
-    public mutating func timer(_ timer: Timer, at node: Int, now: SimTime,
-                               rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
-        core.timer(timer, at: node, now: now, effects: &effects)
-    }
-
-    public mutating func storageCompleted(_ completion: StorageCompletion, at node: Int, now: SimTime,
-                                          rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
-        core.storageCompleted(completion, at: node, now: now, effects: &effects)
-    }
-
-    public mutating func nodeDown(_ node: Int, diskLost: Bool, now: SimTime) {
-        core.nodeDown(node, diskLost: diskLost, now: now)
-    }
-
-    public mutating func nodeUp(_ node: Int, now: SimTime, rng: inout SimRandom, effects: inout Effects<Message, Timer>) {
-        core.nodeUp(node, now: now, effects: &effects)
-    }
 }
