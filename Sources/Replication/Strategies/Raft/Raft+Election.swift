@@ -107,6 +107,7 @@ extension Raft {
         replicas[r].role = .leader
         replicas[r].leader = replicas[r].slot
         replicas[r].lead = LeaderState(members: replicas[r].config.count, lastIndex: replicas[r].lastIndex, now: now)
+        if observations != nil { observeElection(r, now: now) }
         _ = append(r, Entry(term: term, kind: .noop))
         broadcast(r, now: now, effects: &effects)
         advanceCommit(r, now: now, effects: &effects)

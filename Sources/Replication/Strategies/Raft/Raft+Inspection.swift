@@ -62,3 +62,48 @@ extension Raft {
         }
     }
 }
+
+// MARK: - Observations (safety properties in tests)
+
+extension Raft {
+    /// What a run did that Raft's safety properties talk about: every election won (for
+    /// "at most one leader per term") and every entry each member learned was committed
+    /// (for "a committed entry is never lost or changed"). Recorded only while
+    /// ``Raft/observations`` is non-nil; the protocol never reads it.
+    public struct Observations: Sendable {
+        public struct Election: Sendable, Equatable {
+            public var group: Int
+            public var term: UInt64
+            public var node: Int
+            /// The winner's local clock.
+            public var time: SimTime
+        }
+
+        /// A member's commit index passed `index`: it now holds `entry` there as committed.
+        public struct Commit: Sendable {
+            public var group: Int
+            public var index: Int
+            public var node: Int
+            public var entry: Entry
+            /// The member's local clock.
+            public var time: SimTime
+        }
+
+        public var elections: [Election] = []
+        public var commits: [Commit] = []
+        public init() {}
+    }
+
+    mutating func observeElection(_ r: Int, now: SimTime) {
+        observations!.elections.append(.init(group: Int(replicas[r].group), term: replicas[r].term,
+                                             node: Int(replicas[r].node), time: now))
+    }
+
+    /// Records the entries in (commit index, `index`] of the member as committed.
+    mutating func observeCommits(_ r: Int, upTo index: Int, now: SimTime) {
+        let (group, node) = (Int(replicas[r].group), Int(replicas[r].node))
+        for i in (replicas[r].commitIndex + 1)...index {
+            observations!.commits.append(.init(group: group, index: i, node: node, entry: replicas[r].log[i - 1], time: now))
+        }
+    }
+}

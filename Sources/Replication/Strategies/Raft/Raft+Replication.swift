@@ -158,6 +158,7 @@ extension Raft {
         guard replicas[r].role == .leader else { return }
         let n = Int(quorumValue(r, k: replicas[r].majority, own: UInt64(replicas[r].lastIndex)) { UInt64($0.match[$1]) })
         guard n > replicas[r].commitIndex, replicas[r].term(at: n) == replicas[r].term else { return }
+        if observations != nil { observeCommits(r, upTo: n, now: now) }
         replicas[r].commitIndex = n
         applyCommitted(r, effects: &effects)
         progressReads(r, now: now, effects: &effects)
@@ -227,6 +228,7 @@ extension Raft {
         let matched = prev + m.entries.count
         let commit = Swift.min(m.leaderCommit, matched)
         if commit > replicas[r].commitIndex {
+            if observations != nil { observeCommits(r, upTo: commit, now: now) }
             replicas[r].commitIndex = commit
             applyCommitted(r, effects: &effects)
         }

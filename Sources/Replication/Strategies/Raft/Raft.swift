@@ -84,6 +84,10 @@ public struct Raft: ReplicationStrategy {
     /// retries over members when the hint failed.
     var leaderHint: [Int32]
     var hintRotation: [UInt32]
+    /// Elections won and entries committed, recorded only when set (tests set it before a
+    /// run to check Raft's safety properties; `nil`, the default, records nothing and costs
+    /// one branch). Never read by the protocol, so it cannot change behaviour.
+    public var observations: Observations? = nil
 
     public init(world: StrategyWorld, config: StrategyConfig) throws {
         var p = StrategyParameters(config, strategy: "raft")
