@@ -33,14 +33,19 @@ final class StrategyPropertyBeyondToleranceTests: XCTestCase {
         let (_, config, _) = try StrategyRegistry.resolve(scenario.strategy)
         let engine = try Engine<S>(scenario: scenario, config: config)
         let report = engine.run()
-        var intact = Set<UInt64>()
+        // Readable: a whole intact copy of the acknowledged version or newer, or k distinct
+        // intact fragments of one such version.
+        var whole = Set<UInt64>()
+        var fragments: [UInt64: [Stamp: Set<Int16>]] = [:]
         for store in engine.stores {
             for (key, copy) in store.copies where !copy.corrupt && copy.stamp >= engine.shards[Int(key.raw)].acked {
-                intact.insert(key.raw)
+                if copy.fragment < 0 { whole.insert(key.raw) } else { fragments[key.raw, default: [:]][copy.stamp, default: []].insert(copy.fragment) }
             }
         }
+        let k = engine.strategy.fragmentsNeededToRead
         var lost: [UInt64: UInt32] = [:]
-        for (i, shard) in engine.shards.enumerated() where shard.acked > .none && !intact.contains(UInt64(i)) {
+        for (i, shard) in engine.shards.enumerated() where shard.acked > .none && !whole.contains(UInt64(i)) {
+            if fragments[UInt64(i)]?.values.contains(where: { $0.count >= k }) == true { continue }
             lost[UInt64(i)] = shard.acked.version
         }
         return (report, lost)

@@ -16,6 +16,10 @@ final class StrategyPropertyFaultTests: XCTestCase {
     /// Each seed's own mix of faults of every kind (partitions, loss, duplication,
     /// reordering, slow and failing disks, bit rot, clock skew…), within the budget.
     static let swarm = "swarm: {faults: 5, mean_length: 4s}"
+    /// The same without clock jumps: leases (chain and sync reads, Raft `read: lease`) assume
+    /// clocks that do not jump (docs/STRATEGIES.md), so their linearizability is checked
+    /// under every other kind of fault.
+    static let swarmSteadyClocks = "swarm: {faults: 5, mean_length: 4s, kinds: [dc-outage, node-crash, partition, latency, loss, duplication, reordering, slow-disk, failing-disk, bit-rot]}"
 
     func run(_ strategy: String, seed: UInt64, faults: String) throws -> SimulationReport {
         try PropertyRuns.run(seed: seed, strategy: strategy, duration: "20s", extra: faults)
@@ -44,12 +48,12 @@ final class StrategyPropertyFaultTests: XCTestCase {
         }
     }
 
-    /// Chain replication and sync primary-backup under tolerated random faults: nothing lost,
-    /// no stale read, linearizable.
+    /// Chain replication and sync primary-backup under tolerated random faults (clocks that
+    /// do not jump): nothing lost, no stale read, linearizable.
     func testChainAndSyncStayLinearizableUnderToleratedFaults() throws {
         for strategy in ["chain-3", "sync-3dc", "sync-2dc"] {
             for seed in PropertyRuns.seeds(3) {
-                for (mode, faults) in [("chaos", Self.chaos), ("swarm", Self.swarm)] {
+                for (mode, faults) in [("chaos", Self.chaos), ("swarm", Self.swarmSteadyClocks)] {
                     let r = try run(strategy, seed: seed, faults: faults)
                     let label = "\(strategy) seed \(seed) \(mode) (\(r.faults.map { "\($0.kind) \($0.target) \($0.start)+\($0.detail)" }))"
                     assertNothingLost(r, label)

@@ -240,7 +240,11 @@ public struct AsyncPrimaryBackup: ReplicationStrategy {
         var kept = NodeState()
         if !diskLost {
             kept.outbox = nodes[node].outbox
-            for (_, b) in nodes[node].inFlight { kept.outbox[b.target, default: []].append(contentsOf: b.entries) }
+            // In batch order: a dictionary's order changes from process to process.
+            for batch in nodes[node].inFlight.keys.sorted() {
+                let b = nodes[node].inFlight[batch]!
+                kept.outbox[b.target, default: []].append(contentsOf: b.entries)
+            }
         }
         kept.nextToken = nodes[node].nextToken
         kept.nextBatch = nodes[node].nextBatch
