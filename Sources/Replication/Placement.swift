@@ -8,7 +8,8 @@ import SimConfig
 ///
 /// Parameters (all optional; see docs/FORMAT.md, "Placement"):
 /// - `copies`: how many replicas or fragments (default: the strategy's).
-/// - `per_dc`: a map `{ams: 2, mia: 1}` of explicit counts per DC (replaces `copies`).
+/// - `per_dc`: a map `{ams: 2, mia: 1}` of explicit counts per DC (replaces `copies`);
+///   `"*": n` puts n in every DC (at most its node count), named DCs overriding it.
 /// - `order`: `nearest` (the home DC, then DCs by latency from it — a messenger's home-DC
 ///   layout) or `ring` (DCs in the order a consistent-hash ring gives the key — Dynamo).
 /// - `home_first`: whether the key's home DC (its chat's DC) always holds the first copy.
@@ -50,14 +51,22 @@ public struct Placement: Sendable {
         minJurisdictions = try p.int("min_jurisdictions", default: 1, in: 1...Swift.max(1, topology.jurisdictions.count))
         minRegions = try p.int("min_regions", default: 1, in: 1...Swift.max(1, topology.regions.count))
         if let map = try p.map("per_dc") {
-            var counts: [(dc: Int, count: Int)] = []
-            for entry in map {
-                guard let dc = topology.datacenterIndex(named: entry.key) else {
-                    throw ConfigErrors([entry.error("unknown datacenter '\(entry.key)'\(didYouMean(entry.key, among: topology.datacenters.map(\.id))); allowed: \(topology.datacenters.map(\.id).joined(separator: ", "))")])
-                }
-                let n = try entry.integer(in: 0...topology.datacenters[dc].nodes.count)
-                if n > 0 { counts.append((dc, n)) }
+            // `"*": n` = n in every DC (at most its node count); named DCs override it.
+            var perIndex = [Int](repeating: 0, count: dcs)
+            var listed: [Int] = []   // DCs in the order written (every DC, in topology order, with "*")
+            if let every = map.last(where: { $0.key == "*" }) {
+                let n = try every.integer(in: 0...1_000)
+                for dc in 0..<dcs { perIndex[dc] = Swift.min(n, topology.datacenters[dc].nodes.count) }
+                listed = Array(0..<dcs)
             }
+            for entry in map where entry.key != "*" {
+                guard let dc = topology.datacenterIndex(named: entry.key) else {
+                    throw ConfigErrors([entry.error("unknown datacenter '\(entry.key)'\(didYouMean(entry.key, among: topology.datacenters.map(\.id))); allowed: \(topology.datacenters.map(\.id).joined(separator: ", ")), or \"*\" for every DC")])
+                }
+                perIndex[dc] = try entry.integer(in: 0...topology.datacenters[dc].nodes.count)
+                if !listed.contains(dc) { listed.append(dc) }
+            }
+            let counts: [(dc: Int, count: Int)] = listed.compactMap { perIndex[$0] > 0 ? ($0, perIndex[$0]) : nil }
             guard !counts.isEmpty else {
                 throw StrategyError(strategy: p.strategy, parameter: "per_dc", message: "needs at least one DC with a count above 0",
                                     location: p.location(of: "per_dc"))

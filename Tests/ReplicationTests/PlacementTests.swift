@@ -67,6 +67,29 @@ final class PlacementTests: XCTestCase {
         }
     }
 
+    /// `"*": n` puts n copies in every DC (at most its node count); named DCs override it,
+    /// 0 leaves one out.
+    func testPerDCEveryDCSpelling() throws {
+        let w = try world()
+        let t = w.topology
+        let every = try placement([("per_dc", .map([.init(key: "*", value: .number(3))]))], world: w)
+        XCTAssertEqual(every.copies, 3 * t.datacenters.count)
+        XCTAssertEqual(every.perDC?.map(\.dc), Array(t.datacenters.indices))
+        let sin = t.datacenterIndex(named: "sin")!, mia2 = t.datacenterIndex(named: "mia2")!
+        let some = try placement([("per_dc", .map([.init(key: "*", value: .number(2)), .init(key: "mia2", value: .number(0)),
+                                                   .init(key: "sin", value: .number(1))]))], world: w)
+        XCTAssertEqual(some.copies, 2 * (t.datacenters.count - 2) + 1)
+        for k in 0..<100 {
+            let nodes = some.nodes(for: ShardKey(UInt64(k)), home: 0)
+            XCTAssertEqual(Set(nodes).count, nodes.count, "distinct nodes")
+            XCTAssertEqual(nodes.filter { w.datacenter(of: $0) == mia2 }.count, 0)
+            XCTAssertEqual(nodes.filter { w.datacenter(of: $0) == sin }.count, 1)
+        }
+        let many = try placement([("per_dc", .map([.init(key: "*", value: .number(100))]))], world: w)
+        XCTAssertEqual(many.copies, t.nodes.count, "capped at each DC's node count")
+        XCTAssertThrowsError(try placement([("per_dc", .map([.init(key: "*", value: .number(0))]))], world: w))
+    }
+
     func testRingOrderSpreadsPrimariesOverDCs() throws {
         let w = try world()
         let pl = try placement([("order", .string("ring")), ("home_first", .bool(false))], world: w)

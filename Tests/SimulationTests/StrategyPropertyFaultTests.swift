@@ -26,25 +26,21 @@ final class StrategyPropertyFaultTests: XCTestCase {
     }
 
     /// Every preset, chaos and swarm: nothing acknowledged is lost, no read returns a version
-    /// that was never written.
+    /// that was never written. The budget really lets faults through (whole DCs or nodes
+    /// down, for every preset that tolerates any): random runs are not fault-free runs.
     func testNoPresetLosesAnAcknowledgedWriteWithinItsTolerance() throws {
         for preset in StrategyRegistry.presets.map(\.name) {
-            for seed in PropertyRuns.seeds(3) {
+            var outages = 0
+            for seed in PropertyRuns.seeds(2) {
                 for (mode, faults) in [("chaos", Self.chaos), ("swarm", Self.swarm)] {
                     let r = try run(preset, seed: seed, faults: faults)
                     let label = "\(preset) seed \(seed) \(mode) (\(r.faults.count) faults: \(r.faults.map { "\($0.kind) \($0.target) \($0.detail)" }))"
                     assertNothingLost(r, label)
                     assertNoReadFromNowhere(r, label)
+                    outages += r.faults.filter { $0.kind == "dc-outage" || $0.kind == "node-crash" }.count
                 }
             }
-        }
-    }
-
-    /// The budget really lets faults through: random runs are not fault-free runs.
-    func testTheBudgetAdmitsFaultsForEveryPresetThatToleratesAny() throws {
-        for preset in StrategyRegistry.presets.map(\.name) where preset != "single-dc" {
-            let r = try run(preset, seed: 1, faults: Self.chaos)
-            XCTAssertFalse(r.faults.isEmpty, "\(preset): no fault admitted")
+            if preset != "single-dc" { XCTAssertGreaterThan(outages, 0, "\(preset): no outage admitted") }
         }
     }
 
@@ -59,6 +55,22 @@ final class StrategyPropertyFaultTests: XCTestCase {
                     assertNothingLost(r, label)
                     XCTAssertEqual(r.consistency.staleReads, 0, label)
                     assertLinearizable(r, label)
+                }
+            }
+        }
+    }
+
+    /// Strict quorums (R + W > N, hints not counted toward W) stay fresh within their
+    /// tolerance: a DC or node down, partitions, slow or failing disks. Clocks do not jump:
+    /// last-writer-wins on skewed clocks lets an older write win (measured, documented).
+    func testStrictQuorumsNeverReadStaleUnderToleratedFaults() throws {
+        for strategy in ["quorum-3dc", "each-quorum"] {
+            for seed in PropertyRuns.seeds(2) {
+                for (mode, faults) in [("chaos", Self.chaos), ("swarm", Self.swarmSteadyClocks)] {
+                    let r = try run(strategy, seed: seed, faults: faults)
+                    let label = "\(strategy) seed \(seed) \(mode) (\(r.faults.map { "\($0.kind) \($0.target) \($0.start)+\($0.detail)" }))"
+                    assertNothingLost(r, label)
+                    XCTAssertEqual(r.consistency.staleReads, 0, label)
                 }
             }
         }

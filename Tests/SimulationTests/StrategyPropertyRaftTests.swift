@@ -64,7 +64,7 @@ final class StrategyPropertyRaftTests: XCTestCase {
 
     func testOneLeaderPerTermAndCommittedEntriesNeverLostWithinTolerance() throws {
         for strategy in ["raft-3", "raft-5", "{name: raft-3, read: lease}"] {
-            for seed in PropertyRuns.seeds(4) {
+            for seed in PropertyRuns.seeds(3) {
                 for (mode, var faults) in Self.tolerated {
                     // Leases trust the leader's clock: no clock jumps for them (documented).
                     if strategy.contains("lease") && mode == "swarm" { faults = StrategyPropertyFaultTests.swarmSteadyClocks }
@@ -88,7 +88,7 @@ final class StrategyPropertyRaftTests: XCTestCase {
 
     func testOneLeaderPerTermAndCommittedEntriesNeverChangeBeyondTolerance() throws {
         for strategy in ["raft-3", "raft-5"] {
-            for seed in PropertyRuns.seeds(3) {
+            for seed in PropertyRuns.seeds(2) {
                 for (mode, faults) in Self.beyond {
                     let (r, raft) = try PropertyRuns.runRaft(seed: seed, strategy: strategy, duration: "20s", extra: faults)
                     let label = "\(strategy) seed \(seed) \(mode)"

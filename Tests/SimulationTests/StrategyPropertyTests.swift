@@ -159,7 +159,7 @@ final class StrategyPropertyTests: XCTestCase {
             "{name: quorum, copies: 5, read_consistency: quorum, write_consistency: quorum, write_fanout: quorum, read_fanout: quorum}",
         ]
         for strategy in strategies {
-            for seed in PropertyRuns.seeds(6) {
+            for seed in PropertyRuns.seeds(4) {
                 let r = try PropertyRuns.run(seed: seed, strategy: strategy)
                 let label = "\(strategy) seed \(seed)"
                 assertNothingLost(r, label)
@@ -176,7 +176,7 @@ final class StrategyPropertyTests: XCTestCase {
         let strategies = ["raft-3", "raft-5", "{name: raft-3, read: lease}", "{name: raft-3, read: log}",
                           "chain-3", "sync-2dc", "sync-3dc"]
         for strategy in strategies {
-            for seed in PropertyRuns.seeds(6) {
+            for seed in PropertyRuns.seeds(4) {
                 let r = try PropertyRuns.run(seed: seed, strategy: strategy)
                 let label = "\(strategy) seed \(seed)"
                 assertNothingLost(r, label)
@@ -190,7 +190,7 @@ final class StrategyPropertyTests: XCTestCase {
     /// version that was not written; the same for the erasure-coded and hybrid presets.
     func testWeakerStrategiesLoseNothing() throws {
         for strategy in ["async-geo", "single-dc", "local-quorum", "rs-6-3", "rs-4-2", "hybrid"] {
-            for seed in PropertyRuns.seeds(6) {
+            for seed in PropertyRuns.seeds(4) {
                 let r = try PropertyRuns.run(seed: seed, strategy: strategy)
                 let label = "\(strategy) seed \(seed)"
                 assertNothingLost(r, label)
