@@ -85,8 +85,37 @@ public enum JSONReport {
                 ("visibility_t999_ms", r.consistency.visibilityT999.map { .double($0.milliseconds) } ?? .null),
                 ("linearizability", linearizabilityJSON(r)),
                 ("sync_lag", latency(r.consistency.syncLag)),
+                ("deletes", deletesJSON(r)),
         ]
         return .object(fields)
+    }
+
+    static func workloadJSON(_ r: SimulationReport) -> JSONValue {
+        let w = r.workload
+        func n(_ v: UInt64) -> JSONValue { .int(Int64(v)) }
+        let fields: [(String, JSONValue)] = [
+            ("users", .int(Int64(w.users))), ("devices", .int(Int64(w.devices))),
+            ("devices_by_kind", .object(w.devicesByKind.map { ($0.name, .int(Int64($0.count))) })),
+            ("chats", .int(Int64(w.chats))), ("secret_chats", .int(Int64(w.secretChats))),
+            ("messages", n(w.messages)), ("secret_messages", n(w.secretMessages)),
+            ("logical_bytes", n(w.logicalBytes)),
+            ("messages_by_class", .object(w.messagesByClass.map { ($0.name, n($0.count)) })),
+            ("edits", n(w.edits)), ("deletes", n(w.deletes)), ("expiries", n(w.expiries)),
+            ("mutations_dropped", n(w.mutationsDropped)),
+            ("history_reads", n(w.historyReads)), ("history_reads_empty", n(w.historyReadsEmpty)),
+            ("sync", .object([("pushes", n(w.pushes)), ("reads", n(w.syncReads)), ("gaps", n(w.syncGaps)),
+                              ("catch_up_reads", n(w.catchUpReads))])),
+        ]
+        return .object(fields)
+    }
+
+    static func deletesJSON(_ r: SimulationReport) -> JSONValue {
+        let d = r.consistency.deletes
+        func n(_ v: UInt64) -> JSONValue { .int(Int64(v)) }
+        return .object([("acknowledged", n(d.acknowledged)), ("reads_after_delete", n(d.readsAfterDelete)),
+                        ("stale_reads_after_delete", n(d.staleReadsAfterDelete)),
+                        ("resurrected", n(d.resurrected)), ("resurrected_during_run", n(d.resurrectedDuringRun)),
+                        ("resurrected_at_end", n(d.resurrectedAtEnd))])
     }
 
     static func availabilityJSON(_ r: SimulationReport) -> JSONValue {
@@ -166,12 +195,7 @@ public enum JSONReport {
                 })),
             ])),
             ("figures", .object(KeyFigures.all.map { ($0.name, .double(round6($0.read(r)))) })),
-            ("workload", .object([
-                ("users", .int(Int64(r.workload.users))), ("devices", .int(Int64(r.workload.devices))),
-                ("messages", .int(Int64(r.workload.messages))), ("secret_messages", .int(Int64(r.workload.secretMessages))),
-                ("logical_bytes", .int(Int64(r.workload.logicalBytes))),
-                ("messages_by_class", .object(r.workload.messagesByClass.map { ($0.name, .int(Int64($0.count))) })),
-            ])),
+            ("workload", workloadJSON(r)),
             ("operations", .array(r.operations.map(ops))),
             ("phases", .array(r.phases.map { p in
                 .object([("name", .string(p.name)), ("start", .string(p.start.description)),

@@ -32,7 +32,8 @@ public enum TextReport {
 
         out += bold("Workload") + "\n"
         let classes = r.workload.messagesByClass.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
-        out += "  \(r.workload.users) users, \(r.workload.devices) devices; \(r.workload.messages) cloud messages (\(classes)); \(r.workload.secretMessages) secret (relayed, not stored)\n\n"
+        out += "  \(r.workload.users) users, \(r.workload.devices) devices, \(r.workload.chats) chats; \(r.workload.messages) cloud messages (\(classes)); \(r.workload.secretMessages) secret (relayed, not stored)\n"
+        out += "  \(r.workload.edits) edits, \(r.workload.deletes) deletes, \(r.workload.expiries) self-destructs; \(r.workload.historyReads) history reads; device sync: \(r.workload.syncReads) reads, \(r.workload.syncGaps) gaps caught up with \(r.workload.catchUpReads) reads\n\n"
 
         out += bold("Operations (after warm-up)") + "\n"
         var rows = [["op", "issued", "ok", "failed", "unknown", "avail", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"]]
@@ -78,6 +79,10 @@ public enum TextReport {
         if !r.consistency.visibility.isEmpty { out += "\n" }
         if r.consistency.syncLag.count > 0 {
             out += "  device sync lag p50 \(num(r.consistency.syncLag.p50)) ms, p99 \(num(r.consistency.syncLag.p99)) ms\n"
+        }
+        let d = r.consistency.deletes
+        if d.acknowledged > 0 {
+            out += "  deletes acknowledged \(d.acknowledged) · reads after a delete still returning the message \(d.staleReadsAfterDelete) of \(d.readsAfterDelete) · resurrected \(d.resurrected)\n"
         }
         if let l = r.consistency.linearizability {
             out += "  linearizability (\(l.keys) of \(l.keysRecorded) keys checked): \(l.linearizable) linearizable, \(l.notLinearizable) not, \(l.unknown) undecided\n"

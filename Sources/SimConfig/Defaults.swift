@@ -118,7 +118,9 @@ extension WorkloadConfig {
             mutationDelay: Distribution(.logNormal(mu: log(30e9), sigma: 1.5), min: 1e9),
             deviceSync: true,
             historyReadsPerUserPerSecond: 0.001,
-            client: ClientPolicy(timeout: .seconds(5), retries: 3, backoff: .milliseconds(200), failover: true)
+            client: ClientPolicy(timeout: .seconds(5), retries: 3, backoff: .milliseconds(200), failover: true),
+            // Push delivery to a device (notification service + wake-up + fetch start).
+            syncDelay: Distribution(.exponential(mean: 200e6))
         )
     }
 

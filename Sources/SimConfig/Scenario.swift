@@ -166,6 +166,8 @@ public struct WorkloadConfig: Sendable, Hashable {
     public var mutationDelay: Distribution
     /// Every device of every recipient syncs new messages of its cloud chats.
     public var deviceSync: Bool
+    /// Delay from a write's acknowledgement to the push reaching each device that syncs it (ns).
+    public var syncDelay: Distribution
     /// History reads per second per online user, beyond sync.
     public var historyReadsPerUserPerSecond: Double
     /// Client behaviour: request timeout, retries and backoff.
@@ -176,7 +178,8 @@ public struct WorkloadConfig: Sendable, Hashable {
                 secretChatShare: Double, groupShare: Double, groupSize: Distribution, chatZipf: Double,
                 chatsPerUser: Distribution, editShare: Double, deleteShare: Double, ttlShare: Double,
                 ttl: Distribution, mutationDelay: Distribution, deviceSync: Bool,
-                historyReadsPerUserPerSecond: Double, client: ClientPolicy) {
+                historyReadsPerUserPerSecond: Double, client: ClientPolicy,
+                syncDelay: Distribution = Distribution(.exponential(mean: 200e6))) {
         self.users = users; self.regionWeights = regionWeights; self.devices = devices
         self.devicesPerUser = devicesPerUser; self.messagesPerSecond = messagesPerSecond
         self.dailyCurve = dailyCurve; self.bursts = bursts; self.messageMix = messageMix
@@ -185,6 +188,7 @@ public struct WorkloadConfig: Sendable, Hashable {
         self.deleteShare = deleteShare; self.ttlShare = ttlShare; self.ttl = ttl
         self.mutationDelay = mutationDelay; self.deviceSync = deviceSync
         self.historyReadsPerUserPerSecond = historyReadsPerUserPerSecond; self.client = client
+        self.syncDelay = syncDelay
     }
 
     public struct DeviceClass: Sendable, Hashable {

@@ -16,7 +16,7 @@ struct ScenarioReader {
     static let reservedKeys: [String: String] = [:]
     static let workloadKeys = ["users", "regions", "devices", "devices_per_user", "rate", "daily_curve", "bursts", "mix",
                                "secret_chats", "groups", "group_size", "chat_zipf", "chats_per_user", "edits", "deletes",
-                               "ttl", "mutation_delay", "device_sync", "history_reads", "client"]
+                               "ttl", "mutation_delay", "device_sync", "sync_delay", "history_reads", "client"]
     static let mixKeys = ["weight", "size", "compressible"]
     static let burstKeys = ["at", "for", "factor"]
     static let ttlKeys = ["share", "after"]
@@ -229,6 +229,7 @@ struct ScenarioReader {
         }
         if let d = m["mutation_delay"]?.distribution(.duration) { w.mutationDelay = d }
         if let v = m["device_sync"]?.bool() { w.deviceSync = v }
+        if let d = m["sync_delay"]?.distribution(.duration) { w.syncDelay = d }
         if let v = m["history_reads"]?.rate() { w.historyReadsPerUserPerSecond = v }
         if let c = m["client"]?.mapping(allowed: Self.clientKeys) {
             if let node = c["timeout"], let v = node.duration() {

@@ -21,7 +21,9 @@ final class Engine<S: ReplicationStrategy> {
         case diskDone(UInt32)         // a disk-job slot
         case clientTimeout(op: UInt32, attempt: UInt16)
         case clientRetry(op: UInt32)
-        case syncRead(op: UInt32)
+        case push(device: UInt32, pts: UInt32)   // an update reaches a device (sync)
+        case mutation(shard: UInt32, MutationKind)
+        case historyRead
         case sample
         case fault(UInt32, begin: Bool)   // a planned fault starts or ends
         case rot(UInt32)                  // a bit-rot event of an active fault
@@ -48,9 +50,19 @@ final class Engine<S: ReplicationStrategy> {
         var timer: S.Timer
     }
 
+    /// What happens to a message after it was sent (drawn with the message, see Workload).
+    enum MutationKind: UInt8, Comparable {
+        case none = 0, edit, delete, expire
+        static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
     /// A logical shard: one cloud message.
     struct Shard {
         var homeDC: Int32
+        var chat: Int32 = -1
+        /// Its author and the device it was sent from (edits and deletes come from there).
+        var author: Int32 = -1
+        var authorDevice: Int32 = -1
         var logicalBytes: Int32
         var storedBytes: Int32
         /// Index of the message class (text, photo…) in the workload's mix.
@@ -60,9 +72,21 @@ final class Engine<S: ReplicationStrategy> {
         var ackedAt: SimTime = .never
         /// Newest stamp written (acked or not).
         var written: Stamp = .none
+        /// The newest acknowledged stamp is a delete (or expiry).
+        var ackedDeleted = false
+        /// A delete or expiry was issued (no edit follows it).
+        var deleteIssued = false
+        /// The write, edit or delete in flight (a client never pipelines on one message), and
+        /// a mutation that came due meanwhile (issued when it finishes).
+        var openOp: Int32 = -1
+        var pending: MutationKind = .none
+        var resurrected = false
     }
 
     enum OpState: UInt8 { case open, ok, failed, unknown }
+
+    /// Why an operation exists (for the workload figures).
+    enum Origin: UInt8 { case message, edit, delete, expiry, sync, catchUp, history }
 
     struct Operation {
         var kind: ClientRequest.Kind
@@ -73,11 +97,15 @@ final class Engine<S: ReplicationStrategy> {
         var attempt: UInt16 = 0
         var retriesLeft: Int16
         var state: OpState = .open
-        /// For reads: the newest stamp acknowledged before the read began.
+        /// For reads: the newest stamp acknowledged before the read began, and whether it
+        /// was a delete.
         var ackedAtIssue: Stamp = .none
         var ackedAtIssueTime: SimTime = .never
-        var recipients: [Int32] = []   // writes: users whose devices sync it after the ack
-        var sender: Int32 = -1
+        var ackedAtIssueDeleted = false
+        /// The user and device that issued it (-1: the system, e.g. a self-destruct timer).
+        var user: Int32 = -1
+        var device: Int32 = -1
+        var origin: Origin = .message
         /// Device sync: for a sync read, the write it syncs; for a write, its sync reads
         /// still open, whether one missed it, and when it was acknowledged.
         var parent: Int32 = -1
@@ -123,6 +151,16 @@ final class Engine<S: ReplicationStrategy> {
     /// Every client operation, for the linearizability checker and `history.jsonl`.
     var history = HistoryRecorder(operationsMax: Engine.historyLimit)
     var redundancy: RedundancyTracker
+    /// Device sync: each user's update sequence (the operations whose acknowledgement made
+    /// an update: messages, edits, deletes of their chats; pts = index + 1), and each device's
+    /// last applied pts.
+    var updateLog: [[UInt32]]
+    var devicePts: [UInt32]
+    /// Each device's user.
+    var deviceOwner: [Int32]
+    /// A chat's messages in send order (for history reads).
+    var chatMessages: [[UInt32]]
+    var workloadCounts = WorkloadCounts()
     var events: UInt64 = 0
     var maxPending = 0
 
@@ -143,7 +181,13 @@ final class Engine<S: ReplicationStrategy> {
         clientRNG = SimRandom(root: seed, label: "clients")
         workload = WorkloadGenerator(config: scenario.workload, topology: topology,
                                      rng: SimRandom(root: seed, label: "workload"),
-                                     syncRNG: SimRandom(root: seed, label: "workload.sync"))
+                                     syncRNG: SimRandom(root: seed, label: "workload.sync"),
+                                     historyRNG: SimRandom(root: seed, label: "workload.history"))
+        updateLog = Array(repeating: [], count: workload.users.count)
+        devicePts = Array(repeating: 0, count: workload.deviceCount)
+        let users = workload.users
+        deviceOwner = users.indices.flatMap { u in Array(repeating: Int32(u), count: Int(users[u].devices)) }
+        chatMessages = Array(repeating: [], count: workload.chats.count)
         stations = topology.nodes.map { ServiceStation(servers: $0.servers, capacity: $0.queueCapacity) }
         stores = Array(repeating: NodeStore(), count: topology.nodes.count)
         liveness = NodeLiveness(count: topology.nodes.count)
@@ -162,6 +206,7 @@ final class Engine<S: ReplicationStrategy> {
 
     func run() -> SimulationReport {
         if let first = workload.nextArrival(after: .zero), first < end { queue.schedule(.arrival, at: first) }
+        if let first = workload.nextHistoryRead(after: .zero), first < end { queue.schedule(.historyRead, at: first) }
         queue.schedule(.sample, at: SimTime.zero + scenario.sampleInterval)
         availability.setUp(engine: self)
         scheduleFaults()
@@ -190,7 +235,9 @@ final class Engine<S: ReplicationStrategy> {
         case .diskDone(let slot): handleDiskDone(slot)
         case .clientTimeout(let op, let attempt): handleTimeout(op: Int(op), attempt: attempt)
         case .clientRetry(let op): attempt(op: Int(op))
-        case .syncRead(let op): attempt(op: Int(op))
+        case .push(let device, let pts): handlePush(device: Int(device), pts: pts)
+        case .mutation(let shard, let kind): handleMutation(shard: Int(shard), kind)
+        case .historyRead: handleHistoryRead()
         case .fault(let index, let begin): handleFault(Int(index), begin: begin)
         case .rot(let index): handleRot(Int(index))
         case .sample:
@@ -202,39 +249,6 @@ final class Engine<S: ReplicationStrategy> {
 
     // MARK: Workload and clients
 
-    func handleArrival() {
-        let m = workload.nextMessage()
-        let sender = workload.users[m.sender]
-        metrics.messageSent(class: m.messageClass, secret: m.secret, logicalBytes: m.sizeBytes)
-        if m.secret {
-            // Secret chats: end-to-end between devices, relayed by the sender's DC, never
-            // stored. The relay traffic is real; no shard is created.
-            let dc = Int(sender.homeDC)
-            let bytes = m.sizeBytes + 60
-            for r in m.recipients {
-                let target = Int(workload.users[r].homeDC)
-                _ = network.send(from: Endpoint(datacenter: dc, isDevice: true),
-                                 to: Endpoint(datacenter: target, isDevice: true),
-                                 sizeBytes: bytes, kind: .control, now: now, rng: &netRNG)
-            }
-        } else {
-            let key = ShardKey(UInt64(shards.count))
-            let stored = dataPath.seal(key: key, home: Int(sender.homeDC), messageClass: m.messageClass,
-                                       plaintextBytes: m.sizeBytes, version: 1)
-            shards.append(Shard(homeDC: sender.homeDC, logicalBytes: Int32(clamping: m.sizeBytes),
-                                storedBytes: Int32(clamping: stored), messageClass: UInt8(clamping: m.messageClass)))
-            redundancy.added(target: strategy.placement(of: key, home: Int(sender.homeDC)).count, now: now)
-            var op = Operation(kind: .write, key: key, stamp: Stamp(version: 1, tiebreak: 0),
-                               clientDC: sender.homeDC, issued: now,
-                               retriesLeft: Int16(scenario.workload.client.retries))
-            op.sender = Int32(m.sender)
-            op.recipients = m.recipients.map { Int32($0) }
-            ops.append(op)
-            attempt(op: ops.count - 1)
-        }
-        if let next = workload.nextArrival(after: now), next <= end { queue.schedule(.arrival, at: next) }
-    }
-
     /// Sends (or re-sends) an operation's request to its coordinator.
     func attempt(op index: Int) {
         var op = ops[index]
@@ -244,6 +258,7 @@ final class Engine<S: ReplicationStrategy> {
             let shard = shards[Int(op.key.raw)]
             op.ackedAtIssue = shard.acked
             op.ackedAtIssueTime = shard.ackedAt
+            op.ackedAtIssueDeleted = shard.ackedDeleted
             op.issued = now
         }
         if op.attempt == 1 { recordInvoke(op, index: index) }
@@ -269,7 +284,8 @@ final class Engine<S: ReplicationStrategy> {
     func clientRequest(for op: Operation, id: Int) -> ClientRequest {
         let shard = shards[Int(op.key.raw)]
         return ClientRequest(id: OperationID(UInt64(id)), kind: op.kind, key: op.key, stamp: op.stamp,
-                             storedBytes: Int(shard.storedBytes), homeDC: Int(shard.homeDC))
+                             storedBytes: op.kind == .delete ? Self.tombstoneBytes : Int(shard.storedBytes),
+                             homeDC: Int(shard.homeDC))
     }
 
     func handleTimeout(op index: Int, attempt: UInt16) {
@@ -306,44 +322,23 @@ final class Engine<S: ReplicationStrategy> {
         let op = ops[index]
         metrics.completed(op: op, state: state, result: result, at: now)
         recordCompletion(op, index: index, state: state, result: result)
-        if op.parent >= 0 { syncReadFinished(parent: Int(op.parent), fresh: state == .ok && {
-            if case .found(let got, false) = result { return got >= ops[Int(op.parent)].stamp }
-            return false
-        }()) }
-        guard state == .ok, op.kind != .read else { return }
-        ops[index].ackedAt = now
+        if op.kind == .read {
+            readFinished(op, state: state, result: result)
+            return
+        }
         let k = Int(op.key.raw)
-        if shards[k].acked < op.stamp {
-            shards[k].acked = op.stamp
-            shards[k].ackedAt = now
-        }
-        metrics.acknowledged(op.kind)
-        guard op.kind == .write, scenario.workload.deviceSync else { return }
-        // Device sync: every device of every recipient, and the sender's other devices, reads it.
-        var readers: [(user: Int32, extraDevices: Int32)] = op.recipients.map { ($0, 0) }
-        if op.sender >= 0 { readers.append((op.sender, -1)) }
-        for (user, adjust) in readers {
-            let u = workload.users[Int(user)]
-            let devices = Int(u.devices + adjust)
-            guard devices > 0 else { continue }
-            for _ in 0..<devices {
-                var read = Operation(kind: .read, key: op.key, stamp: .none, clientDC: u.homeDC, issued: now,
-                                     retriesLeft: Int16(scenario.workload.client.retries))
-                read.parent = Int32(index)
-                ops[index].syncOpen += 1
-                ops.append(read)
-                queue.schedule(.syncRead(op: UInt32(ops.count - 1)), at: now + workload.syncDelay())
+        if shards[k].openOp == Int32(index) { shards[k].openOp = -1 }
+        if state == .ok {
+            ops[index].ackedAt = now
+            if shards[k].acked < op.stamp {
+                shards[k].acked = op.stamp
+                shards[k].ackedAt = now
+                shards[k].ackedDeleted = op.kind == .delete
             }
+            metrics.acknowledged(op.kind)
+            publishUpdate(op: index)
         }
-    }
-
-    /// A device finished syncing a message: when the last one has it, record the lag.
-    func syncReadFinished(parent: Int, fresh: Bool) {
-        ops[parent].syncOpen -= 1
-        if !fresh { ops[parent].syncMissed = true }
-        if ops[parent].syncOpen == 0 && !ops[parent].syncMissed && ops[parent].issued >= SimTime.zero + scenario.warmup {
-            metrics.syncLag.record(now - ops[parent].ackedAt)
-        }
+        issuePendingMutation(shard: k)
     }
 
     // MARK: Network
@@ -478,8 +473,10 @@ final class Engine<S: ReplicationStrategy> {
             }
         case .purge(let key, let upTo):
             outcome = stores[node].remove(key, tombstoneUpTo: upTo) ? .stored : .missing
+            if outcome == .stored { tombstoneRemoved(shardIndex) }
         case .drop(let key):
             outcome = stores[node].remove(key) ? .stored : .missing
+            if outcome == .stored { tombstoneRemoved(shardIndex) }
         }
         }
         let hasIntact = stores[node].hasIntact(job.request.key)

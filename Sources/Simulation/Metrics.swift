@@ -51,6 +51,8 @@ struct Metrics {
     var visibilityReads = [UInt64](repeating: 0, count: Metrics.visibilityGrid.count + 1)
     var visibilityFresh = [UInt64](repeating: 0, count: Metrics.visibilityGrid.count + 1)
     var syncLag = LatencyRecorder()
+    var readsAfterDelete: UInt64 = 0
+    var staleReadsAfterDelete: UInt64 = 0
 
     init(scenario: Scenario, faults: [PlannedFault] = []) {
         self.scenario = scenario
@@ -117,22 +119,28 @@ struct Metrics {
         if op.kind == .read, state == .ok, steady {
             reads += 1
             if op.ackedAtIssue > .none {
+                // Fresh: the newest version acknowledged before the read began, or newer; when
+                // that was a delete, "not found" (or its tombstone) is the fresh answer.
                 var fresh = false
-                if case .found(let got, _) = result, got >= op.ackedAtIssue { fresh = true }
+                var behind = Int(op.ackedAtIssue.version)   // versions missed ("not found": all)
+                switch result {
+                case .found(let got, _):
+                    fresh = got >= op.ackedAtIssue
+                    behind = Int(op.ackedAtIssue.version) - Int(got.version)
+                case .notFound: fresh = op.ackedAtIssueDeleted
+                default: break
+                }
                 let age = op.issued - op.ackedAtIssueTime
                 let b = Self.visibilityGrid.firstIndex { age <= $0 } ?? Self.visibilityGrid.count
                 visibilityReads[b] += 1
                 if fresh { visibilityFresh[b] += 1 }
-            }
-            if op.ackedAtIssue > .none {
-                switch result {
-                case .found(let got, _) where got >= op.ackedAtIssue: break
-                case .found(let got, _):
+                if !fresh {
                     stale = true
-                    staleVersions[min(Int(op.ackedAtIssue.version - got.version), staleVersions.count) - 1] += 1
-                default:
-                    stale = true
-                    staleVersions[min(Int(op.ackedAtIssue.version), staleVersions.count) - 1] += 1
+                    staleVersions[min(max(behind, 1), staleVersions.count) - 1] += 1
+                }
+                if op.ackedAtIssueDeleted {
+                    readsAfterDelete += 1
+                    if !fresh { staleReadsAfterDelete += 1 }
                 }
             }
             if stale {
@@ -332,6 +340,8 @@ struct Metrics {
         report.consistency.visibilityT999 = reaches(0.999)
         report.consistency.linearizability = e.checkHistories()
         report.consistency.syncLag = syncLag.summary
+        report.consistency.deletes = e.deleteFigures(readsAfterDelete: readsAfterDelete, stale: staleReadsAfterDelete)
+        e.addWorkloadFigures(to: &report.workload)
         report.history = e.history
         report.slos = SLOEvaluator.evaluate(scenario.slos, report: report)
         return report

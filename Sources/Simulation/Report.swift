@@ -60,6 +60,37 @@ public struct WorkloadFigures: Sendable {
     /// Payload bytes of cloud messages before compression and encryption.
     public var logicalBytes: UInt64
     public var messagesByClass: [(name: String, count: UInt64)]
+    /// Chats (all, and secret ones) and devices per kind.
+    public var chats = 0
+    public var secretChats = 0
+    public var devicesByKind: [(name: String, count: Int)] = []
+    /// Edits, deletes and self-destruct expiries issued (each a client operation), and the
+    /// mutations not issued because their message was never acknowledged.
+    public var edits: UInt64 = 0
+    public var deletes: UInt64 = 0
+    public var expiries: UInt64 = 0
+    public var mutationsDropped: UInt64 = 0
+    /// History reads issued, and those that found the opened chat empty (no operation).
+    public var historyReads: UInt64 = 0
+    public var historyReadsEmpty: UInt64 = 0
+    /// Device sync: pushes sent, reads issued (in order or by catch-up), gaps detected in a
+    /// device's update sequence and the reads their catch-ups made.
+    public var pushes: UInt64 = 0
+    public var syncReads: UInt64 = 0
+    public var syncGaps: UInt64 = 0
+    public var catchUpReads: UInt64 = 0
+}
+
+/// Deletes and self-destruct expiries, and whether deleted messages came back.
+public struct DeleteFigures: Sendable {
+    /// Deletes (including expiries) acknowledged to their client.
+    public var acknowledged: UInt64
+    /// Reads that began after a delete was acknowledged and still returned the message's content.
+    public var readsAfterDelete: UInt64
+    public var staleReadsAfterDelete: UInt64
+    public var resurrectedDuringRun: UInt64
+    public var resurrectedAtEnd: UInt64
+    public var resurrected: UInt64
 }
 
 /// Latency percentiles in milliseconds (from an HDR histogram with 3 significant digits).
@@ -183,6 +214,9 @@ public struct ConsistencyFigures: Sendable {
     /// Device sync lag: from a message's acknowledgement until the last device of its
     /// recipients (and the sender's other devices) has read it.
     public var syncLag = LatencySummary(count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0)
+    /// Deletes and resurrections.
+    public var deletes = DeleteFigures(acknowledged: 0, readsAfterDelete: 0, staleReadsAfterDelete: 0,
+                                       resurrectedDuringRun: 0, resurrectedAtEnd: 0, resurrected: 0)
 }
 
 public struct VisibilityPoint: Sendable {

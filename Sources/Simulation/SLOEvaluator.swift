@@ -23,6 +23,11 @@ public enum SLOEvaluator {
         ("stale_read_ratio", "share of reads older than the newest acknowledged version", { $0.consistency.staleRatio }),
         ("under_replicated_at_end", "shards below their placement's copy count at the end", { Double($0.redundancy.underReplicatedAtEnd) }),
         ("storage_overhead", "stored bytes over logical bytes", { $0.redundancy.storageOverhead }),
+        ("resurrected_deletes", "acknowledged-deleted messages that became readable again", { Double($0.consistency.deletes.resurrected) }),
+        ("stale_reads_after_delete", "reads after an acknowledged delete that still returned the message", { Double($0.consistency.deletes.staleReadsAfterDelete) }),
+        ("seizure_exposure", "largest share of messages an adversary could decrypt in any seizure", { r in
+            r.security.seizures.map(\.exposedShare).max() ?? 0 }),
+        ("sync_lag_p99_ms", "99th percentile device sync lag", { $0.consistency.syncLag.p99 }),
     ]
 
     /// SLOs naming a metric dcsim does not report, as (slo, suggestion) pairs.

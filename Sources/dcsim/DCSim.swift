@@ -58,7 +58,9 @@ struct DCSim: ParsableCommand {
                 exit(withError: error)   // --help, --version: prints and exits 0
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(Exit.badInput.rawValue)
+            // Usage errors (unknown flag, bad value, failed validation) are bad input; any
+            // other error that escaped a command is dcsim's own fault.
+            Foundation.exit(code == .validationFailure ? Exit.badInput.rawValue : Exit.internalError.rawValue)
         }
     }
 }

@@ -81,19 +81,7 @@ struct Run: ParsableCommand {
         }
         let clock = ContinuousClock()
         let started = clock.now
-        let result: SimulationReport
-        do {
-            result = try Simulator.run(scenario)
-        } catch let e as StrategyError {
-            printError(e.description)
-            throw Exit.badInput
-        } catch let e as ConfigErrors {
-            printError(e.description)
-            throw Exit.badInput
-        } catch let e as Simulator.SetupError {
-            printError(e.description)
-            throw Exit.badInput
-        }
+        let result = try mappingRunErrors { try Simulator.run(scenario) }
         let elapsed = clock.now - started
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let ops = result.operations.reduce(UInt64(0)) { $0 + $1.issued }
