@@ -33,7 +33,33 @@ public enum JSONReport {
         .object([("kind", .string(o.kind)), ("issued", .int(Int64(o.issued))), ("ok", .int(Int64(o.ok))),
                  ("failed", .int(Int64(o.failed))), ("unknown", .int(Int64(o.unknown))),
                  ("abandoned", .int(Int64(o.abandoned))), ("retries", .int(Int64(o.retries))),
-                 ("availability", .double(round6(o.availability))), ("latency", latency(o.latency))])
+                 ("availability", .double(round6(o.availability))),
+                 ("offered_per_s", .double(round6(o.offeredPerSecond))), ("goodput_per_s", .double(round6(o.goodputPerSecond))),
+                 ("latency", latency(o.latency))])
+    }
+
+    static func sessionsJSON(_ r: SimulationReport) -> JSONValue {
+        let s = r.consistency.sessions
+        func n(_ v: UInt64) -> JSONValue { .int(Int64(v)) }
+        return .object([
+            ("reads_checked", n(s.readsChecked)),
+            ("ryw_checked", n(s.readYourWritesChecked)), ("ryw_violations", n(s.readYourWritesViolations)),
+            ("ryw_share", .double(round6(s.readYourWritesShare))),
+            ("monotonic_checked", n(s.monotonicChecked)), ("monotonic_violations", n(s.monotonicViolations)),
+            ("monotonic_share", .double(round6(s.monotonicShare))),
+            ("by_origin", .array(s.byOrigin.map { o in
+                .object([("origin", .string(o.origin)), ("reads_checked", n(o.readsChecked)),
+                         ("ryw_checked", n(o.readYourWritesChecked)), ("ryw_violations", n(o.readYourWritesViolations)),
+                         ("monotonic_checked", n(o.monotonicChecked)), ("monotonic_violations", n(o.monotonicViolations))])
+            })),
+            ("pairs_peak", n(s.pairsPeak)), ("pairs_max", n(s.pairsMax)), ("pairs_evicted", n(s.pairsEvicted)),
+        ])
+    }
+
+    static func byRegionJSON(_ r: SimulationReport) -> JSONValue {
+        .array(r.byRegion.map { g in
+            .object([("region", .string(g.region)), ("operations", .array(g.operations.map(ops)))])
+        })
     }
 
     /// The timeline as named columns and rows, the one definition that `report.json`,
@@ -86,6 +112,7 @@ public enum JSONReport {
                 ("linearizability", linearizabilityJSON(r)),
                 ("sync_lag", latency(r.consistency.syncLag)),
                 ("deletes", deletesJSON(r)),
+                ("sessions", sessionsJSON(r)),
         ]
         return .object(fields)
     }
@@ -201,6 +228,7 @@ public enum JSONReport {
                 .object([("name", .string(p.name)), ("start", .string(p.start.description)),
                          ("end", .string(p.end.description)), ("operations", .array(p.operations.map(ops)))])
             })),
+            ("by_region", byRegionJSON(r)),
             ("redundancy", redundancyJSON(r)),
             ("availability", availabilityJSON(r)),
             ("consistency", consistencyJSON(r)),

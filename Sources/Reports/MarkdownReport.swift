@@ -22,6 +22,16 @@ public enum MarkdownReport {
             let l = o.latency
             out += "| \(o.kind) | \(o.issued) | \(o.ok) | \(o.failed) | \(o.unknown) | \(Format.percent(o.availability)) | \(Format.num(l.p50)) | \(Format.num(l.p99)) | \(Format.num(l.p999)) | \(Format.num(l.max)) |\n"
         }
+        if r.byRegion.count > 1 {
+            out += "\n| region | operation | issued | ok | offered/s | goodput/s | p50 ms | p99 ms | p99.9 ms |\n"
+            out += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+            for g in r.byRegion {
+                for o in g.operations {
+                    let l = o.latency
+                    out += "| \(Format.md(g.region)) | \(o.kind) | \(o.issued) | \(o.ok) | \(Format.num(o.offeredPerSecond)) | \(Format.num(o.goodputPerSecond)) | \(Format.num(l.p50)) | \(Format.num(l.p99)) | \(Format.num(l.p999)) |\n"
+                }
+            }
+        }
         let faults = context.faultWindows(of: r)
         if !faults.isEmpty {
             out += "\nFaults: " + faults.map { f in

@@ -42,6 +42,18 @@ public enum TextReport {
                          num(o.latency.p50), num(o.latency.p90), num(o.latency.p99), num(o.latency.p999), num(o.latency.max)])
         }
         out += table(rows) + "\n"
+        if r.byRegion.count > 1 {
+            out += bold("By client region") + "\n"
+            var regionRows = [["region", "op", "issued", "ok", "offered/s", "goodput/s", "p50 ms", "p99 ms", "p99.9 ms"]]
+            for g in r.byRegion {
+                for o in g.operations {
+                    regionRows.append([g.region, o.kind, "\(o.issued)", "\(o.ok)", num(o.offeredPerSecond), num(o.goodputPerSecond),
+                                       num(o.latency.p50), num(o.latency.p99), num(o.latency.p999)])
+                }
+            }
+            out += table(regionRows) + "\n"
+        }
+
 
         out += bold("Redundancy") + "\n"
         let rd = r.redundancy
@@ -77,6 +89,10 @@ public enum TextReport {
         else if !r.consistency.visibility.isEmpty { out += "  visibility: reads do not reach 99% fresh within 60 s of an ack" }
         if let t = r.consistency.visibilityT999 { out += ", 99.9% after \(t)" }
         if !r.consistency.visibility.isEmpty { out += "\n" }
+        let sessions = r.consistency.sessions
+        if sessions.readsChecked > 0 {
+            out += "  sessions: read-your-writes violations \(sessions.readYourWritesViolations) of \(sessions.readYourWritesChecked) reads after the user's own write · monotonic-read violations \(sessions.monotonicViolations) of \(sessions.monotonicChecked) reads after an earlier read\n"
+        }
         if r.consistency.syncLag.count > 0 {
             out += "  device sync lag p50 \(num(r.consistency.syncLag.p50)) ms, p99 \(num(r.consistency.syncLag.p99)) ms\n"
         }

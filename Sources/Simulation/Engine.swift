@@ -161,6 +161,9 @@ final class Engine<S: ReplicationStrategy> {
     /// A chat's messages in send order (for history reads).
     var chatMessages: [[UInt32]]
     var workloadCounts = WorkloadCounts()
+    /// Session guarantees per user and operations per client region (Measure/).
+    var sessions = SessionTracker()
+    var breakdown = RegionBreakdown()
     var events: UInt64 = 0
     var maxPending = 0
 
@@ -261,7 +264,7 @@ final class Engine<S: ReplicationStrategy> {
             op.ackedAtIssueDeleted = shard.ackedDeleted
             op.issued = now
         }
-        if op.attempt == 1 { recordInvoke(op, index: index) }
+        if op.attempt == 1 { recordInvoke(op, index: index); measureBegan(op, index: index) }
         ops[index] = op
         let request = clientRequest(for: op, id: index)
         var clientDC = Int(op.clientDC)
@@ -322,6 +325,7 @@ final class Engine<S: ReplicationStrategy> {
         let op = ops[index]
         metrics.completed(op: op, state: state, result: result, at: now)
         recordCompletion(op, index: index, state: state, result: result)
+        measureFinished(op, index: index, state: state, result: result)
         if op.kind == .read {
             readFinished(op, state: state, result: result)
             return

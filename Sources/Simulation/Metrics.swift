@@ -343,6 +343,7 @@ struct Metrics {
         report.consistency.deletes = e.deleteFigures(readsAfterDelete: readsAfterDelete, stale: staleReadsAfterDelete)
         e.addWorkloadFigures(to: &report.workload)
         report.history = e.history
+        e.addBreakdowns(to: &report)
         report.slos = SLOEvaluator.evaluate(scenario.slos, report: report)
         return report
     }

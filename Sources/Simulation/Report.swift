@@ -26,6 +26,9 @@ public struct SimulationReport: Sendable {
     public var faults: [FaultRecord] = []
     public var availability = AvailabilityFigures()
     public var security = SecurityFigures()
+    /// Client operations per client region (topology order) and kind: counts, offered load,
+    /// goodput, latency percentiles.
+    public var byRegion: [RegionFigures] = []
     /// The recorded per-key operation histories (for `history.jsonl`; not part of report.json).
     public var history: HistoryRecorder? = nil
 
@@ -118,6 +121,11 @@ public struct OperationFigures: Sendable {
     public var latency: LatencySummary
     /// Share of finished operations that succeeded.
     public var availability: Double { let done = ok + failed + unknown; return done == 0 ? 1 : Double(ok) / Double(done) }
+    /// The span these operations were issued in (the post-warm-up run, or the phase), for rates.
+    public var window: SimDuration = .zero
+    /// Offered load (operations issued per second of `window`) and goodput (successful ones).
+    public var offeredPerSecond: Double { window > .zero ? Double(issued) / window.seconds : 0 }
+    public var goodputPerSecond: Double { window > .zero ? Double(ok) / window.seconds : 0 }
 }
 
 public struct PhaseFigures: Sendable {
@@ -217,6 +225,8 @@ public struct ConsistencyFigures: Sendable {
     /// Deletes and resurrections.
     public var deletes = DeleteFigures(acknowledged: 0, readsAfterDelete: 0, staleReadsAfterDelete: 0,
                                        resurrectedDuringRun: 0, resurrectedAtEnd: 0, resurrected: 0)
+    /// Session guarantees per user across devices: read-your-writes and monotonic reads.
+    public var sessions = SessionFigures()
 }
 
 public struct VisibilityPoint: Sendable {

@@ -28,6 +28,10 @@ public enum SLOEvaluator {
         ("seizure_exposure", "largest share of messages an adversary could decrypt in any seizure", { r in
             r.security.seizures.map(\.exposedShare).max() ?? 0 }),
         ("sync_lag_p99_ms", "99th percentile device sync lag", { $0.consistency.syncLag.p99 }),
+        ("ryw_violations", "reads by a user's device older than that user's own acknowledged write", {
+            Double($0.consistency.sessions.readYourWritesViolations) }),
+        ("monotonic_read_violations", "reads by a user's device older than an earlier completed read by that user", {
+            Double($0.consistency.sessions.monotonicViolations) }),
     ]
 
     /// SLOs naming a metric dcsim does not report, as (slo, suggestion) pairs.
