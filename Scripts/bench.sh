@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dcsim's benchmarks, each side by side with its reference in the same run:
 #
-#   Scripts/bench.sh [kernel|network|pipeline|scenario|all]...      (default: all)
+#   Scripts/bench.sh [kernel|network|pipeline|scenario|scale|sweep|all]...   (default: all)
 #
 #   kernel    hold model on SimCore.EventQueue (P pending, each pop schedules one event at
 #             now + Exp(1 s)) vs the C binary heap ../shared/reference-bench/hold_c.c, at
@@ -15,14 +15,28 @@
 #   pipeline  ShardSealer write path (seal + 3 replicas) and read path vs repl_bench.c on the
 #             make_corpus.py corpus (mixed, text-only, media-only), and RS(6,3) vs ISA-L
 #             called directly. Target (issue 3): >= 0.8x for mixed and text, write and read.
-#   scenario  `dcsim run` on the built-in default scenario and on ams-outage (full payloads):
-#             events/s, client operations/s and simulated-to-wall ratio (performance.json).
+#   scenario  `dcsim run`, full payloads: the built-in default scenario, and the telegram-5
+#             outage scenario ams-outage with its own strategy and the quorum-3dc, raft-3 and
+#             rs-6-3 presets: client operations/s, events/s, simulated-to-wall ratio (from
+#             performance.json; the default scenario is the median of SCENARIO_ROUNDS runs).
+#             Target (issue 8): the default scenario at >= 1000x real time.
+#   scale     sizes mode, nine-DC topology (global-9), three copies (async-geo), SCALE_SIZES
+#             messages (default "1000000 3000000 10000000"; 5000 messages/s, 100k users; the
+#             scenario is generated into the scratch dir): wall time and peak RSS
+#             (/usr/bin/time -v), per message, and their growth against the message count.
+#             Target (issue 8): peak RSS <= 4 GB at 10M, time and memory no worse than linear.
+#             Takes minutes (the 10M run is ~400M events).
+#   sweep     `dcsim sweep` of the default scenario over SWEEP_SEEDS seeds (default 8,
+#             SWEEP_DURATION 2m, full payloads) with --jobs 1 and --jobs 2: seeds per wall
+#             second and the ratio. Target (issue 8): >= 1.9x on 2 cores (needs 2 idle cores).
 #
 # Environment: ROUNDS (interleaved rounds per size, default 5 kernel/network, 3 pipeline),
 # REF_DIR (default ../shared/reference-bench), SCRATCH_PATH (default .build-release: release
 # builds never wait on the debug build lock), SIMPY=0 to skip SimPy, PIPELINE_MESSAGES
 # (default 100000), RS_MESSAGES (20000), KERNEL_SIZES ("10000:10000000 1000000:4000000"),
-# NETWORK_SIZES ("1000:4000000 10000:4000000 100000:4000000").
+# NETWORK_SIZES ("1000:4000000 10000:4000000 100000:4000000"), SCENARIO_ROUNDS (3),
+# SCALE_SIZES, SWEEP_SEEDS, SWEEP_DURATION; DCSIM_BIN (a dcsim binary to use for scenario,
+# scale and sweep instead of building one).
 #
 # C references are built with `cc -O2` (the reference README's command). Only ratios measured
 # in the same run mean anything on a shared, noisy machine: every figure below is a median of
@@ -36,18 +50,18 @@ OUT="$SCRATCH/bench"
 SEED=42
 mkdir -p "$OUT"
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; }
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
 for s in "${suites[@]}"; do
   case "$s" in
-    kernel|network|pipeline|scenario|all) ;;
+    kernel|network|pipeline|scenario|scale|sweep|all) ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "bench.sh: unknown suite '$s' (allowed: kernel, network, pipeline, scenario, all)" >&2; exit 2 ;;
+    *) echo "bench.sh: unknown suite '$s' (allowed: kernel, network, pipeline, scenario, scale, sweep, all)" >&2; exit 2 ;;
   esac
 done
-if [[ " ${suites[*]} " == *" all "* ]]; then suites=(kernel network pipeline scenario); fi
+if [[ " ${suites[*]} " == *" all "* ]]; then suites=(kernel network pipeline scenario sweep scale); fi
 
 [ -f "$REF/hold_c.c" ] || { echo "bench.sh: $REF/hold_c.c not found (set REF_DIR)" >&2; exit 2; }
 
@@ -236,24 +250,127 @@ PY
 
 # MARK: scenario
 
-run_scenario() {
+dcsim_bin() {
+  if [ -n "${DCSIM_BIN:-}" ]; then DCSIM=$DCSIM_BIN; return; fi
   swift build -c release --scratch-path "$SCRATCH" --product dcsim >&2
-  local dcsim
-  dcsim="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/dcsim"
+  DCSIM="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/dcsim"
+}
+
+run_scenario() {
+  local rounds=${SCENARIO_ROUNDS:-3}
+  dcsim_bin
   rm -rf "$OUT/scenario"
-  echo "== scenario: default (built in, full payloads)"
-  "$dcsim" run --report "$OUT/scenario/default" --format json --quiet >/dev/null
-  echo "== scenario: ams-outage (full payloads)"
-  "$dcsim" run Topologies/scenarios/ams-outage.yaml --payload full --report "$OUT/scenario/ams-outage" --format json --quiet >/dev/null
-  summarise "$OUT/scenario" <<'PY'
-import json, sys
-out = sys.argv[1]
+  for round in $(seq 1 "$rounds"); do
+    echo "== scenario: default (built in, full payloads) round $round/$rounds"
+    "$DCSIM" run --report "$OUT/scenario/default-$round" --format json --quiet >/dev/null
+  done
+  for strategy in own quorum-3dc raft-3 rs-6-3; do
+    echo "== scenario: ams-outage, strategy $strategy (full payloads)"
+    local flag=(); [ "$strategy" != own ] && flag=(--strategy "$strategy")
+    "$DCSIM" run Topologies/scenarios/ams-outage.yaml --payload full "${flag[@]}" \
+      --report "$OUT/scenario/ams-outage-$strategy" --format json --quiet >/dev/null
+  done
+  summarise "$OUT/scenario" "$rounds" <<'PY'
+import json, os, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+def perf(name): return json.load(open(f"{out}/{name}/performance.json"))
 print("\nscenario: dcsim run, release build, full payloads (wall-clock figures from performance.json)")
-print(f"{'scenario':<12}{'events':>11}{'events/s':>12}{'client ops/s':>14}{'sim/wall':>10}{'wall s':>8}")
-for name in ["default", "ams-outage"]:
-    p = json.load(open(f"{out}/{name}/performance.json"))
-    print(f"{name:<12}{p['events']:>11}{p['events_per_second']:>12}{p['client_operations_per_second']:>14}"
+print(f"{'scenario':<26}{'events':>11}{'events/s':>12}{'client ops/s':>14}{'sim/wall':>10}{'wall s':>8}")
+runs = sorted((perf(f"default-{r}") for r in range(1, rounds + 1)), key=lambda p: p["wall_seconds"])
+rows = [(f"default (median of {rounds})", runs[len(runs) // 2])]
+rows += [(f"ams-outage {s}", perf(f"ams-outage-{s}")) for s in ["own", "quorum-3dc", "raft-3", "rs-6-3"]]
+for name, p in rows:
+    print(f"{name:<26}{p['events']:>11}{p['events_per_second']:>12}{p['client_operations_per_second']:>14}"
           f"{p['simulated_to_wall']:>10}{p['wall_seconds']:>8}")
+ratio = rows[0][1]["simulated_to_wall"]
+print(f"target: default scenario >= 1000x real time: {ratio}x -> {'met' if ratio >= 1000 else 'NOT met'}")
+PY
+}
+
+# MARK: scale
+
+scale_scenario() {   # scale_scenario MESSAGES FILE
+  local messages=$1 rate=5000
+  cat > "$2" <<YAML
+# Generated by Scripts/bench.sh scale: $messages messages on the nine-DC topology, three copies.
+name: scale-$messages
+description: $messages messages on global-9, async-geo (three copies), sizes mode
+topology: global-9
+seed: 42
+duration: $(( messages / rate ))s
+payload: sizes
+strategy: async-geo
+workload:
+  users: 100000
+  rate: $rate/s
+YAML
+}
+
+run_scale() {
+  local sizes=${SCALE_SIZES:-"1000000 3000000 10000000"}
+  dcsim_bin
+  mkdir -p "$OUT/scale"
+  rm -f "$OUT"/scale/*.time
+  for m in $sizes; do
+    scale_scenario "$m" "$OUT/scale/scale-$m.yaml"
+    echo "== scale: $m messages (sizes mode, global-9, async-geo)"
+    /usr/bin/time -v -o "$OUT/scale/scale-$m.time" "$DCSIM" run "$OUT/scale/scale-$m.yaml" \
+      --report "$OUT/scale/scale-$m" --format json --quiet >/dev/null
+  done
+  summarise "$OUT/scale" "$sizes" <<'PY'
+import json, re, sys
+out, sizes = sys.argv[1], sys.argv[2].split()
+def usage(m):
+    t = open(f"{out}/scale-{m}.time").read()
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) * 1024
+    cpu = float(re.search(r"User time \(seconds\): ([\d.]+)", t).group(1)) + float(re.search(r"System time \(seconds\): ([\d.]+)", t).group(1))
+    return rss, cpu
+print("\nscale: sizes mode, global-9, three copies (async-geo); peak RSS and CPU time from /usr/bin/time -v")
+print(f"{'messages':>10}{'events':>12}{'wall s':>9}{'cpu s':>9}{'peak RSS':>11}{'B/message':>11}{'us cpu/msg':>11}")
+rows = []
+for m in sizes:
+    p = json.load(open(f"{out}/scale-{m}/performance.json"))
+    r = json.load(open(f"{out}/scale-{m}/report.json"))
+    msgs = r["workload"]["messages"]
+    rss, cpu = usage(m)
+    rows.append((int(m), msgs, rss, cpu))
+    print(f"{m:>10}{p['events']:>12}{p['wall_seconds']:>9}{cpu:>9.1f}{rss / 2**30:>9.2f} G{rss / msgs:>11.0f}{cpu / msgs * 1e6:>11.2f}")
+if len(rows) >= 2:
+    (m0, n0, r0, c0), (m1, n1, r1, c1) = rows[0], rows[-1]
+    print(f"from {m0} to {m1} messages (x{n1 / n0:.2f}): peak RSS x{r1 / r0:.2f}, CPU time x{c1 / c0:.2f} "
+          f"({'no worse than linear' if r1 / r0 <= 1.05 * n1 / n0 and c1 / c0 <= 1.1 * n1 / n0 else 'WORSE than linear'})")
+big = rows[-1]
+print(f"target: peak RSS <= 4 GB at {big[0]} messages: {big[2] / 1e9:.2f} GB -> {'met' if big[2] <= 4e9 else 'NOT met'}")
+PY
+}
+
+# MARK: sweep
+
+run_sweep() {
+  local seeds=${SWEEP_SEEDS:-8} duration=${SWEEP_DURATION:-2m}
+  dcsim_bin
+  rm -rf "$OUT/sweep"; mkdir -p "$OUT/sweep"
+  for jobs in 1 2; do
+    echo "== sweep: default scenario, seeds 1...$seeds, --duration $duration, --jobs $jobs"
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$DCSIM" sweep --seeds "1...$seeds" --duration "$duration" --jobs "$jobs" \
+      --report "$OUT/sweep/jobs-$jobs" --format json --quiet >/dev/null || true
+    t1=$(date +%s.%N)
+    echo "$t0 $t1" > "$OUT/sweep/jobs-$jobs.wall"
+  done
+  cmp -s "$OUT/sweep/jobs-1/sweep.json" "$OUT/sweep/jobs-2/sweep.json" && same=identical || same=DIFFERENT
+  summarise "$OUT/sweep" "$seeds" "$same" <<'PY'
+import sys
+out, seeds, same = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def wall(j):
+    a, b = map(float, open(f"{out}/jobs-{j}.wall").read().split())
+    return b - a
+w1, w2 = wall(1), wall(2)
+print(f"\nsweep: {seeds} seeds of the default scenario (sweep.json for --jobs 1 and 2: {same})")
+print(f"{'jobs':>5}{'wall s':>9}{'seeds/s':>9}")
+print(f"{1:>5}{w1:>9.2f}{seeds / w1:>9.3f}\n{2:>5}{w2:>9.2f}{seeds / w2:>9.3f}")
+print(f"--jobs 2 / --jobs 1 throughput: x{w1 / w2:.2f} (target >= 1.9x on 2 idle cores) -> {'met' if w1 / w2 >= 1.9 else 'NOT met'}")
 PY
 }
 

@@ -70,7 +70,9 @@ public final class ShardCodec {
         guard let sealer else { return StoredShard(digest: digest, bytes: nil) }
         if payload.count < content.plaintextBytes {
             payload.deallocate()
-            payload = .allocate(byteCount: Swift.max(content.plaintextBytes, payload.count * 2), alignment: 16)
+            // Past 1 MiB, straight to the limit: its pages are faulted in once, not per doubling.
+            let grown = content.plaintextBytes <= 1 << 20 ? payload.count * 2 : maxPayloadBytes
+            payload = .allocate(byteCount: Swift.max(content.plaintextBytes, grown), alignment: 16)
         }
         let buffer = UnsafeMutableRawBufferPointer(rebasing: payload[0..<content.plaintextBytes])
         PayloadSynthesizer.fill(buffer, kind: content.kind, seed: content.contentSeed)

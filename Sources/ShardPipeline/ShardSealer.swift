@@ -42,7 +42,10 @@ public final class ShardSealer {
     private func reserveScratch(_ bytes: Int) {
         guard bytes > scratchCapacity else { return }
         scratch.deallocate()
-        scratchCapacity = max(bytes, scratchCapacity * 2)
+        // Past 1 MiB, straight to the largest body this sealer can meet: pages are touched (and
+        // faulted in) once, instead of once per doubling of a freshly mapped block.
+        scratchCapacity = bytes <= 1 << 20 ? max(bytes, scratchCapacity * 2)
+            : max(bytes, LZ4BlockCodec.bound(maxPayloadBytes))
         scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 64)
     }
 

@@ -125,14 +125,20 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     /// the seed so that runs are reproducible; they are not secret and must never be used to
     /// protect real data).
     public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress else { return }
+        let count = buffer.count
         var i = 0
-        while i < buffer.count {
+        // Whole words first (unaligned 8-byte stores), then the tail byte by byte: the same
+        // bytes as storing each word's little-endian bytes in turn.
+        while i + 8 <= count {
+            base.storeBytes(of: next().littleEndian, toByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        if i < count {
             var word = next().littleEndian
-            let n = Swift.min(8, buffer.count - i)
             withUnsafeBytes(of: &word) { src in
-                for k in 0..<n { buffer[i + k] = src[k] }
+                for k in 0..<(count - i) { base.storeBytes(of: src[k], toByteOffset: i + k, as: UInt8.self) }
             }
-            i += n
         }
     }
 

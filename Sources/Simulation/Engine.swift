@@ -134,6 +134,7 @@ final class Engine<S: ReplicationStrategy> {
     var liveness: NodeLiveness
     var epochs: [UInt32]
     var effects = Effects<S.Message, S.Timer>()
+    var spareActions: [Effects<S.Message, S.Timer>.Action] = []
     var wires = Slab<Wire>()
     var timers = Slab<PendingTimer>()
     var jobs = Slab<DiskJob>()
@@ -380,8 +381,13 @@ final class Engine<S: ReplicationStrategy> {
     // MARK: Performing a strategy's actions
 
     func perform(at node: Int) {
-        let actions = effects.actions
-        effects.removeAll()
+        guard !effects.actions.isEmpty else { return }
+        // Swap buffers instead of copying: the strategy appends into the spare (kept capacity),
+        // so no allocation per event; a nested perform (a rejected disk job) just finds none.
+        var actions = spareActions
+        spareActions = []
+        swap(&actions, &effects.actions)
+        defer { actions.removeAll(keepingCapacity: true); spareActions = actions }
         for action in actions {
             switch action {
             case .send(let target, let message, let size, let kind):

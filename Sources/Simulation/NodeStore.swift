@@ -7,15 +7,22 @@ import Replication
 /// detected by the shard's authentication tag (full payloads) or checksum identity (sizes
 /// mode), counted, and answered as missing — never returned. A lost disk empties the store.
 struct NodeStore {
+    /// Fields ordered widest first: 32 bytes instead of 40 (one per copy per node).
     struct Copy {
         var stamp: Stamp
-        var tombstone: Bool
-        var storedBytes: Int32
-        var corrupt: Bool
-        /// -1 for a whole copy, else the erasure-coded fragment index.
-        var fragment: Int16 = -1
         /// When this copy was written (for crash loss of unflushed writes).
-        var storedAt: SimTime = .zero
+        var storedAt: SimTime
+        var storedBytes: Int32
+        /// -1 for a whole copy, else the erasure-coded fragment index.
+        var fragment: Int16
+        var tombstone: Bool
+        var corrupt: Bool
+
+        init(stamp: Stamp, tombstone: Bool, storedBytes: Int32, corrupt: Bool, fragment: Int16 = -1,
+             storedAt: SimTime = .zero) {
+            self.stamp = stamp; self.storedAt = storedAt; self.storedBytes = storedBytes
+            self.fragment = fragment; self.tombstone = tombstone; self.corrupt = corrupt
+        }
     }
 
     private(set) var copies: [ShardKey: Copy] = [:]

@@ -14,6 +14,11 @@ public enum Simulator {
     /// strategy and its parameters, SLO metric names) without running it.
     public static func check(_ scenario: Scenario) throws {
         _ = try makeRunner(scenario, strategy: scenario.strategy)
+        try checkSLOs(scenario)
+    }
+
+    /// The SLO half of ``check(_:)``.
+    static func checkSLOs(_ scenario: Scenario) throws {
         let unknown = SLOEvaluator.unknownMetrics(scenario.slos)
         if let slo = unknown.first {
             let names = SLOEvaluator.metrics.map(\.name)
@@ -28,13 +33,16 @@ public enum Simulator {
     public static func run(_ scenario: Scenario, strategy: StrategyConfig? = nil) throws -> SimulationReport {
         var s = scenario
         if let strategy { s.strategy = strategy }
-        try check(s)
-        return try makeRunner(s, strategy: s.strategy)()
+        // The same checks as `check`, in the same order, but the engine is built once (a
+        // sweep runs this per seed; building the world is not free for 100k users).
+        let runner = try makeRunner(s, strategy: s.strategy)
+        try checkSLOs(s)
+        return runner()
     }
 
     static func makeRunner(_ scenario: Scenario, strategy: StrategyConfig) throws -> () -> SimulationReport {
         let (entry, config, _) = try StrategyRegistry.resolve(strategy)
-        return try open(entry.type, scenario: scenario, config: config)
+        return try openSpecialized(entry.type, scenario: scenario, config: config)
     }
 
     static func open<S: ReplicationStrategy>(_ type: S.Type, scenario: Scenario,
