@@ -87,6 +87,10 @@ public struct LinkCounters: Sendable, Hashable {
     public var bytes: UInt64 = 0
     public var lost: UInt64 = 0
     public var blocked: UInt64 = 0
+    /// Messages delivered twice (a duplication fault); the copy is not counted in `messages`.
+    public var duplicated: UInt64 = 0
+    /// Messages that arrive before a message sent earlier on the same link (overtaking it).
+    public var reordered: UInt64 = 0
     public init() {}
 }
 
@@ -105,6 +109,7 @@ public struct Network: Sendable {
     var duplicatePPM: [UInt32]
     var bandwidth: [Double]    // bits per ns; 0 = unlimited
     var linkFreeAt: [Int64]    // FIFO serialisation queue per link
+    var latestArrival: [Int64] // the latest arrival so far per link (for `reordered`)
     /// Access hop (device ↔ DC), one-way.
     public var accessLatency: Distribution
     /// Per message kind, a delay that replaces the link's base delay (PBS/WARS experiments).
@@ -127,6 +132,7 @@ public struct Network: Sendable {
         self.duplicatePPM = Array(repeating: 0, count: links.count)
         self.bandwidth = links.map { Double($0.bandwidthBitsPerSecond) / 1e9 }
         self.linkFreeAt = Array(repeating: 0, count: links.count)
+        self.latestArrival = Array(repeating: 0, count: links.count)
         self.accessLatency = accessLatency
         self.kindDelay = Array(repeating: nil, count: MessageKind.allCases.count)
         self.counters = Array(repeating: LinkCounters(), count: links.count)
@@ -172,8 +178,10 @@ public struct Network: Sendable {
             linkFreeAt[li] = departure
         }
         let at = SimTime(nanoseconds: departure) + SimDuration(sampledNanoseconds: delay)
+        if at.nanoseconds < latestArrival[li] { counters[li].reordered &+= 1 } else { latestArrival[li] = at.nanoseconds }
         if duplicatePPM[li] > 0 && rng.below(1_000_000) < UInt64(duplicatePPM[li]) {
             let again = at + SimDuration(sampledNanoseconds: base[li].latency.sample(&rng))
+            counters[li].duplicated &+= 1
             return .duplicated(first: at, second: again)
         }
         return .delivered(at: at)
