@@ -65,6 +65,17 @@ public enum TextReport {
         if rd.disksLost + rd.copiesRotted + rd.diskErrors + rd.unflushedWritesLost + rd.keyUnavailable + rd.corruptionDetected > 0 {
             out += "  disks lost \(rd.disksLost) · copies rotted \(rd.copiesRotted) (detected on read \(rd.corruptionDetected)) · unflushed writes lost \(rd.unflushedWritesLost) · disk errors \(rd.diskErrors) · key unreachable \(rd.keyUnavailable)\n"
         }
+        if let first = rd.firstLoss {
+            out += "  first loss at \(first) (\(rd.lossEvents) shard\(rd.lossEvents == 1 ? "" : "s") became unrecoverable)"
+            out += rd.stoppedAtFirstLoss ? " · run stopped there (stop_at_first_loss)\n" : "\n"
+        }
+        if rd.repairMessages + rd.reReplicatedUnits > 0 {
+            out += "  repair traffic \(rd.repairMessages) messages, \(bytes(rd.repairBytes)) · re-replicated units \(rd.reReplicatedUnits)\n"
+        }
+        let hurt = rd.byDatacenter.filter { $0.lost + $0.underReplicated > 0 }
+        if !hurt.isEmpty {
+            out += "  by home DC: " + hurt.map { "\($0.datacenter) lost \($0.lost), under-replicated \($0.underReplicated)" }.joined(separator: " · ") + "\n"
+        }
         out += "  availability over time: readable \(pct(r.availability.timeWeightedRead)), writable \(pct(r.availability.timeWeightedWrite))\n\n"
 
         if !r.faults.isEmpty {
@@ -95,6 +106,11 @@ public enum TextReport {
         }
         if r.consistency.syncLag.count > 0 {
             out += "  device sync lag p50 \(num(r.consistency.syncLag.p50)) ms, p99 \(num(r.consistency.syncLag.p99)) ms\n"
+        }
+        if let d = r.consistency.divergence, d.keysCompared > 0 || d.healedAt != nil {
+            out += "  divergence at \(d.time): \(d.divergedKeys) of \(d.keysCompared) keys still disagree (\(d.missingOnUpNode) missing on an up node, \(d.stampMismatch) with different versions)"
+            out += d.quietPeriodElapsed ? "" : " · quiet period of \(d.quietPeriod) not fully elapsed"
+            out += "\n"
         }
         let d = r.consistency.deletes
         if d.acknowledged > 0 {

@@ -25,6 +25,7 @@ final class Engine<S: ReplicationStrategy> {
         case mutation(shard: UInt32, MutationKind)
         case historyRead
         case sample
+        case divergenceSnapshot           // replicas compared after the final heal and a quiet period
         case fault(UInt32, begin: Bool)   // a planned fault starts or ends
         case rot(UInt32)                  // a bit-rot event of an active fault
     }
@@ -120,7 +121,8 @@ final class Engine<S: ReplicationStrategy> {
     var queue = EventQueue<Event>(capacity: 1 << 12)
     var network: Network
     var now = SimTime.zero
-    let end: SimTime
+    /// When the run stops: the scenario's duration, or the first loss (`stop_at_first_loss`).
+    var end: SimTime
 
     // Random streams, one per component, derived from the root seed by label.
     var netRNG: SimRandom
@@ -152,6 +154,8 @@ final class Engine<S: ReplicationStrategy> {
     /// Every client operation, for the linearizability checker and `history.jsonl`.
     var history = HistoryRecorder(operationsMax: Engine.historyLimit)
     var redundancy: RedundancyTracker
+    /// Replicas compared after the final heal and a quiet period (nil until taken).
+    var divergence: DivergenceFigures? = nil
     /// Device sync: each user's update sequence (the operations whose acknowledgement made
     /// an update: messages, edits, deletes of their chats; pts = index + 1), and each device's
     /// last applied pts.
@@ -214,13 +218,16 @@ final class Engine<S: ReplicationStrategy> {
         queue.schedule(.sample, at: SimTime.zero + scenario.sampleInterval)
         availability.setUp(engine: self)
         scheduleFaults()
+        scheduleDivergenceSnapshot()
         while let t = queue.peekTime(), t <= end, let (time, event) = queue.pop() {
             now = time
             events &+= 1
             handle(event)
             if queue.count > maxPending { maxPending = queue.count }
+            if redundancy.firstLoss != nil && scenario.stopAtFirstLoss && end > now { end = now }
         }
         now = end
+        if divergence == nil { takeDivergenceSnapshot() }
         availability.accumulate(to: end)
         redundancy.advance(to: end)
         return metrics.finish(engine: self)
@@ -244,6 +251,7 @@ final class Engine<S: ReplicationStrategy> {
         case .historyRead: handleHistoryRead()
         case .fault(let index, let begin): handleFault(Int(index), begin: begin)
         case .rot(let index): handleRot(Int(index))
+        case .divergenceSnapshot: takeDivergenceSnapshot()
         case .sample:
             metrics.sample(at: now, nodesUp: liveness.up.lazy.filter { $0 }.count, redundancy: redundancy)
             let next = now + scenario.sampleInterval
@@ -336,9 +344,11 @@ final class Engine<S: ReplicationStrategy> {
         if state == .ok {
             ops[index].ackedAt = now
             if shards[k].acked < op.stamp {
+                let previous = shards[k].acked
                 shards[k].acked = op.stamp
                 shards[k].ackedAt = now
                 shards[k].ackedDeleted = op.kind == .delete
+                redundancyAcknowledged(k, previous: previous, deleted: op.kind == .delete)
             }
             metrics.acknowledged(op.kind)
             publishUpdate(op: index)
@@ -450,7 +460,7 @@ final class Engine<S: ReplicationStrategy> {
         metrics.diskServed(node: node, waited: job.started - job.arrived, response: now - job.arrived)
         if let next = stations[node].complete() { startDisk(next) }
         let shardIndex = Int(job.request.key.raw)
-        let hadIntact = stores[node].hasIntact(job.request.key)
+        let unitBefore = redundancyUnit(node: node, key: job.request.key)
         let outcome: StorageCompletion.Outcome
         if let forced = diskFault(job.request, at: node) {
             outcome = forced
@@ -489,8 +499,7 @@ final class Engine<S: ReplicationStrategy> {
             if outcome == .stored { tombstoneRemoved(shardIndex) }
         }
         }
-        let hasIntact = stores[node].hasIntact(job.request.key)
-        if hadIntact != hasIntact { redundancy.change(shardIndex, by: hasIntact ? 1 : -1, now: now) }
+        redundancyChanged(node: node, key: job.request.key, before: unitBefore, written: outcome == .stored)
         complete(job, outcome: outcome)
     }
 

@@ -139,16 +139,22 @@ public struct RedundancyFigures: Sendable {
     /// Cloud shards written (keys).
     public var shards: UInt64
     public var acknowledgedWrites: UInt64
-    /// Acknowledged writes with no surviving intact copy of that version or newer at the end.
+    /// Shards whose newest acknowledged write is unrecoverable at the end: no intact whole
+    /// copy of that version or newer and fewer than k distinct intact fragments of it on any
+    /// disk that survives (up or down). A shard whose newest acknowledged operation is a
+    /// delete is never lost.
     public var lostAcknowledgedWrites: UInt64
-    /// Shards with fewer intact copies on live nodes than the strategy places, at the end.
+    /// Shards neither fully copied (intact whole copies on up nodes < placement count) nor
+    /// fully striped (distinct intact fragments on up nodes < k + m), at the end.
     public var underReplicatedAtEnd: UInt64
     /// Bytes on all disks (every replica, after compression and encryption).
     public var storedBytes: UInt64
     /// Bytes of the newest version of every live shard before compression and encryption.
     public var logicalBytes: UInt64
     public var storageOverhead: Double { logicalBytes == 0 ? 0 : Double(storedBytes) / Double(logicalBytes) }
-    /// Copies per shard at the end: index i = shards with exactly i intact copies.
+    /// Units per acknowledged shard at the end: index i = shards with exactly i intact units
+    /// on up nodes (whole copies plus distinct fragments of the newest acknowledged version);
+    /// at least 8 entries, more when a placement or stripe is wider, the last one open-ended.
     public var copiesHistogram: [UInt64]
     /// Reads that hit a corrupt copy (detected and not returned).
     public var corruptionDetected: UInt64
@@ -168,6 +174,19 @@ public struct RedundancyFigures: Sendable {
     public var unflushedWritesLost: UInt64 = 0
     public var diskErrors: UInt64 = 0
     public var keyUnavailable: UInt64 = 0
+    /// Durability: when an acknowledged shard first became unrecoverable (simulated time
+    /// since the start; nil: never), how many times one did, and whether the run stopped
+    /// there (`stop_at_first_loss`).
+    public var firstLoss: SimDuration? = nil
+    public var lossEvents: UInt64 = 0
+    public var stoppedAtFirstLoss = false
+    /// Repair traffic: messages and bytes of kind `repair`, and units a disk wrote to a shard
+    /// that had been fully redundant and was not (re-replication).
+    public var repairMessages: UInt64 = 0
+    public var repairBytes: UInt64 = 0
+    public var reReplicatedUnits: UInt64 = 0
+    /// The end figures per home DC of the shards (DC order of the topology).
+    public var byDatacenter: [DatacenterRedundancy] = []
 }
 
 /// Availability that needs no traffic: the share of (post-warm-up) time the strategy's probe
@@ -222,6 +241,8 @@ public struct ConsistencyFigures: Sendable {
     /// Device sync lag: from a message's acknowledgement until the last device of its
     /// recipients (and the sender's other devices) has read it.
     public var syncLag = LatencySummary(count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0)
+    /// Replicas still disagreeing after the final heal and a quiet period.
+    public var divergence: DivergenceFigures? = nil
     /// Deletes and resurrections.
     public var deletes = DeleteFigures(acknowledged: 0, readsAfterDelete: 0, staleReadsAfterDelete: 0,
                                        resurrectedDuringRun: 0, resurrectedAtEnd: 0, resurrected: 0)
