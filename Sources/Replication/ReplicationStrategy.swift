@@ -65,6 +65,12 @@ public protocol ReplicationStrategy: SendableMetatype {
     /// (erasure coding's k). A whole copy (``StorageRequest/put`` with `fragment: -1`) is
     /// readable alone. Default 1.
     var fragmentsNeededToRead: Int { get }
+    /// How many fragments make up `key`'s full stripe when it is stored as fragments (the
+    /// code's k + m), for encoding real fragments and for redundancy accounting (a shard is
+    /// fully redundant with its whole placement of copies or its full stripe). Default: the
+    /// placement's size — a strategy whose fragments are placed apart from a placement of a
+    /// different size (hybrid) must give the width itself.
+    func stripeWidth(of key: ShardKey, home: Int) -> Int
     /// How many of ``placement(of:home:)``'s nodes must be up (and reachable) for a read /
     /// a write to succeed — the quorum sizes. Used for time-weighted availability, which
     /// needs no traffic. Defaults: `fragmentsNeededToRead` and 1.
@@ -76,6 +82,7 @@ public protocol ReplicationStrategy: SendableMetatype {
 
 extension ReplicationStrategy {
     public var fragmentsNeededToRead: Int { 1 }
+    public func stripeWidth(of key: ShardKey, home: Int) -> Int { placement(of: key, home: home).count }
     public var replicasToRead: Int { fragmentsNeededToRead }
     public var replicasToWrite: Int { 1 }
     public var tolerance: FaultTolerance { FaultTolerance() }

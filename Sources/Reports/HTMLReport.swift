@@ -42,6 +42,7 @@ public enum HTMLReport {
         if let curve = visibilityCurve(r) { body += section("Visibility after acknowledgement", curve) }
         body += section("Phases", phaseTable(r))
         body += section("Datacenters", datacenterTable(r))
+        body += section("Durability and divergence", durabilityTable(r))
         body += section("Link traffic", linkMatrix(r))
         body += footer(context: context)
         return page(title: "dcsim — \(s.name) · \(s.strategy) · seed \(s.seed)", body: body)
@@ -175,6 +176,26 @@ public enum HTMLReport {
             let sent = r.network.links.filter { $0.from == dc && $0.to != dc }.reduce(UInt64(0)) { $0 + $1.bytes }
             let received = r.network.links.filter { $0.to == dc && $0.from != dc }.reduce(UInt64(0)) { $0 + $1.bytes }
             out += "<tr><td class=\"l\">\(x(dc))</td><td>\(nodes.count)</td><td>\(served)</td><td>\(rejected)</td><td>\(x(Format.bytes(Double(used))))</td><td>\(x(Format.num(p99)))</td><td>\(x(Format.bytes(Double(sent))))</td><td>\(x(Format.bytes(Double(received))))</td></tr>\n"
+        }
+        return out + "</table>\n"
+    }
+
+    /// First loss, repair traffic, divergence after the final heal, and the end figures per
+    /// home DC of the shards.
+    static func durabilityTable(_ r: SimulationReport) -> String {
+        let rd = r.redundancy
+        var rows: [(String, String)] = [
+            ("first loss", rd.firstLoss.map { "\($0) (\(rd.lossEvents) shards became unrecoverable)\(rd.stoppedAtFirstLoss ? "; the run stopped there" : "")" } ?? "none"),
+            ("repair traffic", "\(rd.repairMessages) messages, \(Format.bytes(Double(rd.repairBytes))); \(rd.reReplicatedUnits) units re-replicated"),
+        ]
+        if let d = r.consistency.divergence {
+            rows.append(("divergence", "\(d.divergedKeys) of \(d.keysCompared) keys at \(d.time) (\(d.missingOnUpNode) missing on an up node, \(d.stampMismatch) with different versions)\(d.quietPeriodElapsed ? "" : "; quiet period of \(d.quietPeriod) not fully elapsed")"))
+        }
+        var out = "<table>\n"
+        for (k, v) in rows { out += "<tr><td class=\"l\">\(x(k))</td><td class=\"l\">\(x(v))</td></tr>\n" }
+        out += "</table>\n<table>\n<tr><th class=\"l\">home DC</th><th>shards</th><th>acknowledged</th><th>lost</th><th>under-replicated</th><th>at risk</th></tr>\n"
+        for d in rd.byDatacenter {
+            out += "<tr><td class=\"l\">\(x(d.datacenter))</td><td>\(d.shards)</td><td>\(d.acknowledged)</td><td>\(d.lost)</td><td>\(d.underReplicated)</td><td>\(d.atRisk)</td></tr>\n"
         }
         return out + "</table>\n"
     }

@@ -70,7 +70,7 @@ public enum JSONReport {
                        "mean_latency_ms", "nodes_up", "min_margin", "under_replicated", "at_risk"]
         let rows = r.timeline.map { t -> [Double] in
             [t.time.seconds, Double(t.writesOK), Double(t.writesFailed), Double(t.readsOK), Double(t.readsFailed),
-             Double(t.staleReads), t.meanLatency, Double(t.nodesUp), Double(t.minMargin ?? 0),
+             Double(t.staleReads), t.meanLatency, Double(t.nodesUp), t.minMargin.map(Double.init) ?? .nan,
              Double(t.underReplicated), Double(t.atRisk)]
         }
         return (columns, rows)
@@ -96,6 +96,17 @@ public enum JSONReport {
                 ("unflushed_writes_lost", .int(Int64(r.redundancy.unflushedWritesLost))),
                 ("disk_errors", .int(Int64(r.redundancy.diskErrors))),
                 ("key_unavailable", .int(Int64(r.redundancy.keyUnavailable))),
+                ("first_loss", r.redundancy.firstLoss.map { .string($0.description) } ?? .null),
+                ("loss_events", .int(Int64(r.redundancy.lossEvents))),
+                ("stopped_at_first_loss", .bool(r.redundancy.stoppedAtFirstLoss)),
+                ("repair_messages", .int(Int64(r.redundancy.repairMessages))),
+                ("repair_bytes", .int(Int64(r.redundancy.repairBytes))),
+                ("re_replicated_units", .int(Int64(r.redundancy.reReplicatedUnits))),
+                ("by_datacenter", .array(r.redundancy.byDatacenter.map { d in
+                    .object([("datacenter", .string(d.datacenter)), ("shards", .int(Int64(d.shards))),
+                             ("acknowledged", .int(Int64(d.acknowledged))), ("lost", .int(Int64(d.lost))),
+                             ("under_replicated", .int(Int64(d.underReplicated))), ("at_risk", .int(Int64(d.atRisk)))])
+                })),
         ]
         return .object(fields)
     }
@@ -111,6 +122,7 @@ public enum JSONReport {
                 ("visibility_t999_ms", r.consistency.visibilityT999.map { .double($0.milliseconds) } ?? .null),
                 ("linearizability", linearizabilityJSON(r)),
                 ("sync_lag", latency(r.consistency.syncLag)),
+                ("divergence", divergenceJSON(r)),
                 ("deletes", deletesJSON(r)),
                 ("sessions", sessionsJSON(r)),
         ]
@@ -143,6 +155,18 @@ public enum JSONReport {
                         ("stale_reads_after_delete", n(d.staleReadsAfterDelete)),
                         ("resurrected", n(d.resurrected)), ("resurrected_during_run", n(d.resurrectedDuringRun)),
                         ("resurrected_at_end", n(d.resurrectedAtEnd))])
+    }
+
+    static func divergenceJSON(_ r: SimulationReport) -> JSONValue {
+        guard let d = r.consistency.divergence else { return .null }
+        return .object([
+            ("time", .string(d.time.description)), ("healed_at", d.healedAt.map { .string($0.description) } ?? .null),
+            ("faults_active", .int(Int64(d.faultsActive))), ("quiet_period", .string(d.quietPeriod.description)),
+            ("quiet_period_elapsed", .bool(d.quietPeriodElapsed)), ("keys_compared", .int(Int64(d.keysCompared))),
+            ("diverged_keys", .int(Int64(d.divergedKeys))), ("diverged_share", .double(round6(d.divergedShare))),
+            ("missing_on_up_node", .int(Int64(d.missingOnUpNode))), ("stamp_mismatch", .int(Int64(d.stampMismatch))),
+            ("nodes_down", .int(Int64(d.nodesDown))),
+        ])
     }
 
     static func availabilityJSON(_ r: SimulationReport) -> JSONValue {

@@ -32,6 +32,13 @@ public enum MarkdownReport {
                 }
             }
         }
+        let rd = r.redundancy
+        if let first = rd.firstLoss {
+            out += "\nFirst loss at \(first): \(rd.lossEvents) acknowledged shards became unrecoverable\(rd.stoppedAtFirstLoss ? " (the run stopped there)" : "")\n"
+        }
+        if let d = r.consistency.divergence, d.divergedKeys > 0 {
+            out += "\nDivergence at \(d.time): \(d.divergedKeys) of \(d.keysCompared) keys still disagree\(d.quietPeriodElapsed ? "" : " (quiet period not fully elapsed)")\n"
+        }
         let faults = context.faultWindows(of: r)
         if !faults.isEmpty {
             out += "\nFaults: " + faults.map { f in

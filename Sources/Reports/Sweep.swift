@@ -101,11 +101,11 @@ public struct SweepSeedResult: Sendable, Equatable {
     public var figures: [Double?]
     public var slosPassed: Bool
     public var failedSLOs: [String]
-    /// Simulated seconds from the end of the warm-up to the first lost acknowledged write,
-    /// when the engine reports it.
+    /// Simulated seconds from the start of the run to the first moment an acknowledged
+    /// shard became unrecoverable (nil: no loss).
     public var firstLossSeconds: Double?
-    /// Simulated seconds this seed was exposed to data loss (the measured window, or up to
-    /// the first loss).
+    /// Simulated seconds this seed was exposed to data loss: the whole run, or up to the
+    /// first loss.
     public var exposureSeconds: Double
 }
 
@@ -142,11 +142,9 @@ public struct SweepPart: Sendable {
 public enum Sweep {
     public static let schemaVersion = 1
 
-    /// The first lost acknowledged write's time, when the report carries it. The engine
-    /// does not report it yet; until then a seed with a loss counts its whole measured
-    /// window as exposure (which makes the MTTDL estimate conservative-high by at most
-    /// one window per loss).
-    static func firstLoss(_ r: SimulationReport) -> Double? { nil }
+    /// When the run's first acknowledged shard became unrecoverable, in seconds from the
+    /// start (the engine tracks it as it happens; see `RedundancyFigures.firstLoss`).
+    static func firstLoss(_ r: SimulationReport) -> Double? { r.redundancy.firstLoss.map { roundTrip($0.seconds) } }
 
     /// Runs `seeds` (after `shard` selection) of `scenario` on `jobs` threads.
     /// - Parameters:
@@ -165,7 +163,8 @@ public enum Sweep {
             warmup: scenario.warmup.description, payload: scenario.payload.rawValue,
             slos: scenario.slos.map { "\($0.metric) \($0.comparison.rawValue) \(Format.num($0.threshold))" },
             seeds: seeds.spec, seedCount: seeds.seeds.count, replay: replay, figures: figures.map(\.name))
-        let window = (scenario.duration - scenario.warmup).seconds
+        // Exposure runs from the start: data written during the warm-up can be lost too.
+        let window = scenario.duration.seconds
         let total = mine.count
         var perJob: (@Sendable (Int) -> Void)?
         if let progress { perJob = { done in progress(done, total) } }
@@ -183,8 +182,7 @@ public enum Sweep {
             let v = f.read(r)
             return v.isFinite ? roundTrip(v) : nil
         }
-        let lost = (r.redundancy.lostAcknowledgedWrites > 0)
-        let first = lost ? firstLoss(r) : nil
+        let first = firstLoss(r)
         return SweepSeedResult(seed: seed, figures: values, slosPassed: r.slosPassed,
                                failedSLOs: r.slos.filter { !$0.passed }.map(\.metric),
                                firstLossSeconds: first, exposureSeconds: first ?? window)

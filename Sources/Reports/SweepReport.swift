@@ -59,7 +59,9 @@ public struct SweepSummary: Sendable {
         }
         let lostIndex = index["lost_acked_writes"]
         func lost(_ r: SweepSeedResult) -> Double { lostIndex.flatMap { r.figures[$0] } ?? 0 }
-        seedsWithLoss = results.filter { lost($0) > 0 }.count
+        // A seed lost data if a shard became unrecoverable at any time (first_loss_s), or —
+        // for part files written before first losses were tracked — if it ended with losses.
+        seedsWithLoss = results.filter { $0.firstLossSeconds != nil || lost($0) > 0 }.count
         lossShare = results.isEmpty ? 0 : Double(seedsWithLoss) / Double(results.count)
         lossShareCI = Statistics.wilson95(successes: seedsWithLoss, trials: results.count)
         exposureSeconds = results.reduce(0) { $0 + $1.exposureSeconds }

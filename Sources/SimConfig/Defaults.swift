@@ -60,6 +60,9 @@ public enum ScenarioDefaults {
     public static let strategy = "async-geo"
     public static let keyPlacement = KeyPlacementPolicy.sameDC
     public static let sampleInterval = SimDuration.seconds(1)
+    /// Time after the last fault ends before replica divergence is measured: long enough
+    /// for hints, anti-entropy rounds and batched shipping with default settings.
+    public static let quietPeriod = SimDuration.seconds(60)
     /// The default sample interval for a run of `duration`: 1 s, or longer for long runs so
     /// a time series has at most about 2000 points (a simulated year of chaos samples daily
     /// rather than 31 million times).

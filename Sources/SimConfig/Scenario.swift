@@ -46,6 +46,12 @@ public struct Scenario: Sendable {
     /// Which random faults may be drawn: only those the strategy is configured to survive
     /// (so any loss is a bug), or any.
     public var faultBudget: FaultBudget = .tolerated
+    /// End the run at the first moment an acknowledged shard becomes unrecoverable
+    /// (`stop_at_first_loss`), e.g. for time-to-first-loss sweeps.
+    public var stopAtFirstLoss = false
+    /// How long after the last fault ends replicas may take to converge before divergence is
+    /// measured (`quiet_period`).
+    public var quietPeriod = ScenarioDefaults.quietPeriod
 
     public init(name: String, summary: String, source: String, contentHash: String, topology: Topology,
                 seed: UInt64, duration: SimDuration, warmup: SimDuration, payload: PayloadMode,

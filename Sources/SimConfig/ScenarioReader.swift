@@ -11,7 +11,8 @@ struct ScenarioReader {
     let resolveTopology: (YNode) -> Topology?
 
     static let topKeys = ["name", "description", "topology", "seed", "duration", "warmup", "payload", "strategy",
-                          "compare", "key_placement", "workload", "faults", "chaos", "swarm", "fault_budget", "slo", "report"]
+                          "compare", "key_placement", "workload", "faults", "chaos", "swarm", "fault_budget", "slo", "report",
+                          "stop_at_first_loss", "quiet_period"]
     /// Keys reserved for later work; rejected with a clear message until then.
     static let reservedKeys: [String: String] = [:]
     static let workloadKeys = ["users", "regions", "devices", "devices_per_user", "rate", "daily_curve", "bursts", "mix",
@@ -101,6 +102,11 @@ struct ScenarioReader {
         let faultBudget = top["fault_budget"].map { n in
             n.choice(["tolerated", "unlimited"], what: "fault budget")
         } ?? "tolerated"
+        let stopAtFirstLoss = top["stop_at_first_loss"].map { $0.bool() } ?? false
+        let quietPeriod: SimDuration? = top["quiet_period"].map { node in
+            guard let d = node.duration() else { return nil }
+            return d >= .zero ? d : node.fail("the quiet period must not be negative")
+        } ?? ScenarioDefaults.quietPeriod
         var slos: [SLOSpec] = []
         if let m = top["slo"]?.mapping(allowed: nil, what: "a mapping from metric to bound, e.g. {availability: \">= 0.999\"}") {
             slos = m.entries.compactMap(readSLO)
@@ -108,7 +114,7 @@ struct ScenarioReader {
 
         guard diagnostics.errors.count == errorsBefore,
               let duration, let warmup, let payload, let strategy, let keyPlacement, let workload,
-              let sampleInterval, let seed, let faultBudget else { return nil }
+              let sampleInterval, let seed, let faultBudget, let stopAtFirstLoss, let quietPeriod else { return nil }
         var scenario = Scenario(name: name, summary: summary, source: source, contentHash: contentHash, topology: topology,
                                 seed: seed, duration: duration, warmup: warmup, payload: payload, strategy: strategy,
                                 compareStrategies: compare, keyPlacement: keyPlacement, workload: workload, faults: faults,
@@ -116,6 +122,8 @@ struct ScenarioReader {
         scenario.chaos = chaos.map { FaultModeConfig(parameters: $0, location: top["chaos"]?.location) }
         scenario.swarm = swarm.map { FaultModeConfig(parameters: $0, location: top["swarm"]?.location) }
         scenario.faultBudget = faultBudget == "unlimited" ? .unlimited : .tolerated
+        scenario.stopAtFirstLoss = stopAtFirstLoss
+        scenario.quietPeriod = quietPeriod
         return scenario
     }
 

@@ -18,18 +18,21 @@ extension Engine {
     @discardableResult
     func corruptCopy(_ key: ShardKey, node: Int, bits: Int = 1, rng: inout SimRandom) -> Bool {
         guard let copy = stores[node].get(key) else { return false }
+        let before = redundancyUnit(copy, shard: Int(key.raw))
         let wasIntact = stores[node].corrupt(key)
+        redundancyChanged(node: node, key: key, before: before)
         dataPath.corrupt(key: key, node: node, copy: copy, bits: bits, rng: &rng)
         return wasIntact
     }
 
     /// A node stored fragment `index` of `key`'s version `version`: lets the data path encode
     /// the real RS(k, m) fragments (full mode), with k the strategy's `fragmentsNeededToRead`
-    /// and k + m its placement size for the key.
+    /// and k + m its `stripeWidth(of:home:)` for the key (a hybrid key's fragments are
+    /// written before its placement becomes the stripe's).
     func fragmentStored(key: ShardKey, version: UInt32, index: Int) {
         guard dataPath.mode == .full else { return }
         let k = strategy.fragmentsNeededToRead
-        let n = strategy.placement(of: key, home: Int(shards[Int(key.raw)].homeDC)).count
+        let n = strategy.stripeWidth(of: key, home: Int(shards[Int(key.raw)].homeDC))
         dataPath.fragmentStored(key: key, version: version, index: index, k: k, n: n)
     }
 

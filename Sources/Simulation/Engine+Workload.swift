@@ -66,7 +66,7 @@ extension Engine {
             shard.openOp = Int32(ops.count)
             shards.append(shard)
             chatMessages[m.chat].append(UInt32(index))
-            redundancy.added(target: strategy.placement(of: key, home: home).count, now: now)
+            redundancyShardAdded(key: key, home: home)
             var op = Operation(kind: .write, key: key, stamp: stamp, clientDC: sender.homeDC, issued: now,
                                retriesLeft: Int16(scenario.workload.client.retries))
             op.user = Int32(m.sender)

@@ -232,35 +232,13 @@ struct Metrics {
                             .filter { $0.issued > 0 || $0.kind != "delete" })
         }
 
-        // Redundancy at the end: intact copies of the newest acknowledged version on nodes
-        // whose disks survive.
-        var lost: UInt64 = 0
-        var under: UInt64 = 0
-        var histogram = [UInt64](repeating: 0, count: 8)
-        var liveLogical: UInt64 = 0
-        // One pass over every stored copy (O(copies), not O(shards × nodes)); counts are
-        // sums, so the stores' hash order cannot change them.
-        var intactLive = [UInt16](repeating: 0, count: e.shards.count)
-        var intactAnywhere = [UInt16](repeating: 0, count: e.shards.count)
-        for node in 0..<topo.nodes.count {
-            let up = e.liveness.isUp(node)
-            for (key, c) in e.stores[node].copies {
-                let i = Int(key.raw)
-                let acked = e.shards[i].acked
-                guard acked > .none, !c.corrupt, c.stamp >= acked else { continue }
-                intactAnywhere[i] &+= 1
-                if up { intactLive[i] &+= 1 }
-            }
-        }
-        for (i, shard) in e.shards.enumerated() where shard.acked > .none {
-            let placed = e.strategy.placement(of: ShardKey(UInt64(i)), home: Int(shard.homeDC)).count
-            if intactAnywhere[i] == 0 { lost += 1 }
-            if Int(intactLive[i]) < placed { under += 1 }
-            histogram[min(Int(intactLive[i]), histogram.count - 1)] += 1
-            liveLogical += UInt64(shard.logicalBytes)
-        }
+        // Redundancy at the end, recounted from the stores (RedundancyCensus: whole copies
+        // and distinct fragments of the newest acknowledged version; lost = unrecoverable
+        // from every disk that survives).
+        let census = RedundancyCensus(engine: e)
+        let lost = census.lost, under = census.under, histogram = census.histogram, liveLogical = census.liveLogical
         let stored = e.stores.reduce(UInt64(0)) { $0 + UInt64($1.usedBytes) }
-        let redundancy = RedundancyFigures(shards: UInt64(e.shards.count), acknowledgedWrites: acknowledged,
+        var redundancy = RedundancyFigures(shards: UInt64(e.shards.count), acknowledgedWrites: acknowledged,
                                            lostAcknowledgedWrites: lost, underReplicatedAtEnd: under,
                                            storedBytes: stored, logicalBytes: liveLogical,
                                            copiesHistogram: histogram, corruptionDetected: corruption,
@@ -271,6 +249,13 @@ struct Metrics {
                                            disksLost: disksLost, copiesRotted: copiesRotted,
                                            unflushedWritesLost: unflushedLost, diskErrors: diskErrors,
                                            keyUnavailable: keyUnavailable)
+        redundancy.firstLoss = e.redundancy.firstLoss.map { $0 - .zero }
+        redundancy.lossEvents = UInt64(e.redundancy.lossEvents)
+        redundancy.stoppedAtFirstLoss = e.end < SimTime.zero + scenario.duration
+        redundancy.repairMessages = e.network.messagesByKind[MessageKind.repair.rawValue]
+        redundancy.repairBytes = e.network.bytesByKind[MessageKind.repair.rawValue]
+        redundancy.reReplicatedUnits = e.redundancy.reReplicatedUnits
+        redundancy.byDatacenter = census.byDatacenter
         let consistency = ConsistencyFigures(reads: reads, staleReads: staleReads, staleVersions: staleVersions,
                                              staleness: staleness.summary)
 
@@ -312,7 +297,7 @@ struct Metrics {
                                       phases: phaseFigures, redundancy: redundancy, consistency: consistency,
                                       network: network, nodes: nodes, timeline: timeline,
                                       kernel: KernelFigures(events: e.events, maxPendingEvents: e.maxPending,
-                                                            simulatedSeconds: scenario.duration.seconds),
+                                                            simulatedSeconds: (e.end - SimTime.zero).seconds),
                                       slos: [])
         report.faults = e.faultRecords
         report.availability = AvailabilityFigures(
@@ -340,6 +325,7 @@ struct Metrics {
         report.consistency.visibilityT999 = reaches(0.999)
         report.consistency.linearizability = e.checkHistories()
         report.consistency.syncLag = syncLag.summary
+        report.consistency.divergence = e.divergence
         report.consistency.deletes = e.deleteFigures(readsAfterDelete: readsAfterDelete, stale: staleReadsAfterDelete)
         e.addWorkloadFigures(to: &report.workload)
         report.history = e.history

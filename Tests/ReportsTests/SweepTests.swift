@@ -40,8 +40,9 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(v.at("loss.seeds_with_loss")?.number, 0)
         XCTAssertEqual(v.at("loss.mttdl_s"), .null, "no loss: no point estimate")
         let lower = try XCTUnwrap(v.at("loss.mttdl_ci95_s")?.array?.first?.number)
-        // 4 seeds × 3 s measured each = 12 s of exposure; 95% lower bound 2T/χ²(0.975; 2) = 24/7.3778.
-        XCTAssertEqual(lower, 24 / 7.377758908227871, accuracy: 1e-5)
+        // 4 seeds × 8 s each (exposure counts from the start, warm-up included) = 32 s;
+        // 95% lower bound 2T/χ²(0.975; 2) = 64/7.3778.
+        XCTAssertEqual(lower, 64 / 7.377758908227871, accuracy: 1e-5)
         let worst = try XCTUnwrap(v["worst_seeds"]?.array)
         XCTAssertEqual(worst.count, 4)
         XCTAssertTrue(worst[0]["replay"]?.string?.hasPrefix(Self.replay + " --seed ") == true)

@@ -139,10 +139,11 @@ extension Engine {
         epochs[node] &+= 1
         // Queued and in-service disk work is gone with the process.
         for slot in stations[node].reset() { _ = jobs.remove(slot) }
-        for key in stores[node].intactKeys() { redundancy.change(Int(key.raw), by: -1, now: now) }
+        redundancyNodeDown(node)
         if diskLost {
             loseDisk(node)
         } else if unflushed > .zero {
+            redundancyUnflushedLost(node, since: now - unflushed)
             let lost = stores[node].loseWritesSince(now - unflushed)
             metrics.unflushedLost += UInt64(lost)
         }
@@ -151,13 +152,14 @@ extension Engine {
 
     func loseDisk(_ node: Int) {
         metrics.disksLost += 1
+        redundancyDiskLost(node)
         stores[node].loseEverything()
     }
 
     func restart(_ node: Int) {
         guard !liveness.isUp(node) else { return }
         liveness.up[node] = true
-        for key in stores[node].intactKeys() { redundancy.change(Int(key.raw), by: 1, now: now) }
+        redundancyNodeUp(node)
         strategy.nodeUp(node, now: clock(node), rng: &strategyRNG, effects: &effects)
         perform(at: node)
     }
@@ -169,9 +171,10 @@ extension Engine {
     func rot(node: Int, fraction: Double) {
         let keys = stores[node].copies.keys.sorted()
         for k in keys where faultRNG.unit() < fraction {
+            let before = redundancyUnit(node: node, key: k)
             if stores[node].corrupt(k) {
                 metrics.copiesRotted += 1
-                if liveness.isUp(node) { redundancy.change(Int(k.raw), by: -1, now: now) }
+                redundancyChanged(node: node, key: k, before: before)
             }
         }
     }
@@ -191,9 +194,10 @@ extension Engine {
             for _ in 0..<16 {
                 let k = ShardKey(faultRNG.below(UInt64(shards.count)))
                 if stores[node].get(k) != nil {
+                    let before = redundancyUnit(node: node, key: k)
                     if stores[node].corrupt(k) {
                         metrics.copiesRotted += 1
-                        if liveness.isUp(node) { redundancy.change(Int(k.raw), by: -1, now: now) }
+                        redundancyChanged(node: node, key: k, before: before)
                     }
                     break
                 }

@@ -1,18 +1,111 @@
 import SimCore
 import Replication
 
-/// Live redundancy of every shard over time, kept incrementally (O(1) per stored copy, O(copies
-/// on a node) per crash or restart — never a scan of all shards per event).
+/// What one node's copy of a shard counts as for redundancy: nothing, a whole copy, or
+/// erasure-coded fragment `index`.
 ///
-/// A shard's *units* are its intact copies or fragments on nodes that are up. Its *margin* is
-/// units − needed (needed = 1 for whole copies, k for erasure-coded fragments): a margin of 0
-/// means one more failure loses readability ("at risk"); below 0 it is unreadable now. A shard
-/// is *under-replicated* while its units are below its placement's count.
+/// A copy counts only while it is intact (not rotted) and of the shard's newest acknowledged
+/// version or newer (any version before the first acknowledgement); see
+/// `Engine.redundancyUnit(_:shard:)`.
+struct RedundancyUnit: Equatable {
+    /// -2 none, -1 whole copy, 0… fragment index.
+    var raw: Int16
+    static let none = RedundancyUnit(raw: -2)
+    static let whole = RedundancyUnit(raw: -1)
+    static func fragment(_ index: Int) -> RedundancyUnit { RedundancyUnit(raw: Int16(index)) }
+    var isNone: Bool { raw == -2 }
+    var isWhole: Bool { raw == -1 }
+    var fragmentIndex: Int? { raw >= 0 ? Int(raw) : nil }
+}
+
+/// Whole copies and distinct fragments of one shard, and what they make of it.
+///
+/// The definitions every redundancy figure shares (docs/REPORT.md, "Redundancy"):
+/// - **readable** iff `whole ≥ 1` or `fragments ≥ k` (k = the strategy's
+///   `fragmentsNeededToRead`; distinct fragment indices of one version);
+/// - **margin** = the further unit losses it survives = `whole + max(0, fragments − k + 1) − 1`
+///   (replication: `whole − 1`; pure RS: `fragments − k`; a hybrid shard counts both tiers;
+///   −1 when unreadable);
+/// - **fully redundant** iff `whole ≥` its placement's count or `fragments ≥` its stripe
+///   width (k + m); otherwise under-replicated.
+struct UnitCount: Equatable {
+    var whole: Int
+    var fragments: Int
+
+    @inline(__always) func readable(k: Int) -> Bool { whole >= 1 || fragments >= k }
+    @inline(__always) func margin(k: Int) -> Int { whole + max(0, fragments - k + 1) - 1 }
+    @inline(__always) func full(wholeTarget: Int, stripeWidth: Int) -> Bool {
+        whole >= wholeTarget || fragments >= stripeWidth
+    }
+    /// Units for the copies histogram: whole copies plus distinct fragments.
+    var units: Int { whole + fragments }
+}
+
+/// The units of every shard, as a set of counters that change one unit at a time: whole
+/// copies, and a bit mask of fragment indices with a side table for the rare index held by
+/// more than one node (so losing one of two holders of an index keeps the index).
+///
+/// O(1) per change. Fragment masks are allocated on the first fragment (replication
+/// strategies never pay for them).
+struct UnitSet {
+    var whole: [UInt8] = []
+    var mask: [UInt64] = []
+    /// Extra holders of (shard << 6 | index) beyond the first. Never iterated.
+    var extra: [UInt64: UInt16] = [:]
+
+    mutating func append() {
+        whole.append(0)
+        if !mask.isEmpty { mask.append(0) }
+    }
+
+    func count(_ i: Int) -> UnitCount {
+        UnitCount(whole: Int(whole[i]), fragments: mask.isEmpty ? 0 : mask[i].nonzeroBitCount)
+    }
+
+    /// Adds (`delta` +1) or removes (−1) one unit of shard `i`.
+    mutating func change(_ i: Int, _ unit: RedundancyUnit, by delta: Int) {
+        if unit.isWhole {
+            whole[i] = UInt8(clamping: Int(whole[i]) + delta)
+            return
+        }
+        guard let index = unit.fragmentIndex else { return }
+        precondition(index < 64, "RedundancyTracker: fragment index \(index) ≥ 64")
+        if mask.isEmpty { mask = [UInt64](repeating: 0, count: whole.count) }
+        let bit = UInt64(1) << UInt64(index)
+        let slot = UInt64(i) << 6 | UInt64(index)
+        if delta > 0 {
+            if mask[i] & bit == 0 { mask[i] |= bit } else { extra[slot, default: 0] += 1 }
+        } else if let n = extra[slot] {
+            extra[slot] = n > 1 ? n - 1 : nil
+        } else {
+            mask[i] &= ~bit
+        }
+    }
+}
+
+/// Redundancy of every shard over time, kept incrementally: O(1) per unit change, O(units on
+/// a node) per crash, restart or lost disk — never a scan of all shards per event.
+///
+/// Two views of the same units:
+/// - **live**: units on nodes that are up — the margin, under-replication, shards at risk
+///   and the timeline's redundancy columns;
+/// - **durable**: units on every disk that still exists, up or down — whether an
+///   acknowledged shard is still recoverable at all. The first moment an acknowledged shard
+///   is not (no whole copy and fewer than k distinct fragments anywhere) is the run's
+///   *first loss*.
 struct RedundancyTracker {
-    /// Live units per shard (saturating at 255).
-    var units: [UInt8] = []
-    /// Placement count per shard (its target).
-    var target: [UInt8] = []
+    var live = UnitSet()
+    var durable = UnitSet()
+    /// Per shard: its placement's count, and its stripe width (k + m; the placement count for
+    /// strategies without fragments).
+    var wholeTarget: [UInt8] = []
+    var stripeWidth: [UInt8] = []
+    /// Per shard: bit 0 acknowledged, bit 1 newest acknowledged operation was a delete,
+    /// bit 2 unrecoverable now (acknowledged, not a delete), bit 3 was fully redundant once.
+    var flags: [UInt8] = []
+    static let ackedBit: UInt8 = 1, deletedBit: UInt8 = 2, lostBit: UInt8 = 4, fullOnceBit: UInt8 = 8
+
+    /// Fragments needed to read (the strategy's k).
     let needed: Int
     /// Shards per margin: index m + 1 for margin m in -1…14 (clipped).
     var marginHistogram = [Int](repeating: 0, count: 16)
@@ -30,12 +123,25 @@ struct RedundancyTracker {
     var recoveringSince: SimTime? = nil
     var recoveryTimes: [SimDuration] = []
 
+    /// Durability: acknowledged shards unrecoverable now, how many times one became so, and
+    /// the first time.
+    var lostNow = 0
+    var lossEvents = 0
+    var firstLoss: SimTime? = nil
+    /// Units written by a disk to a shard that was fully redundant once and is not now
+    /// (re-replication and repair, not a first write).
+    var reReplicatedUnits: UInt64 = 0
+
     init(needed: Int, warmupEnd: SimTime) {
         self.needed = max(1, needed)
         self.warmupEnd = warmupEnd
     }
 
-    @inline(__always) func bucket(_ units: Int) -> Int { min(max(units - needed + 1, 0), 15) }
+    @inline(__always) func bucket(_ c: UnitCount) -> Int { min(max(c.margin(k: needed) + 1, 0), 15) }
+
+    @inline(__always) func isFull(_ i: Int, _ c: UnitCount) -> Bool {
+        c.full(wholeTarget: Int(wholeTarget[i]), stripeWidth: Int(stripeWidth[i]))
+    }
 
     mutating func advance(to now: SimTime) {
         if now > lastChange {
@@ -44,31 +150,43 @@ struct RedundancyTracker {
         }
     }
 
-    /// A new shard with `target` placed units (none stored yet).
-    mutating func added(target t: Int, now: SimTime) {
+    /// A new shard placed on `wholeTarget` nodes, stored as whole copies or as fragments of
+    /// a stripe `stripeWidth` wide (none stored yet).
+    mutating func added(wholeTarget t: Int, stripeWidth sw: Int, now: SimTime) {
         advance(to: now)
-        units.append(0)
-        target.append(UInt8(clamping: t))
-        marginHistogram[bucket(0)] += 1
-        if t > 0 { under += 1 }
+        live.append()
+        durable.append()
+        wholeTarget.append(UInt8(clamping: t))
+        stripeWidth.append(UInt8(clamping: sw))
+        flags.append(0)
+        let i = flags.count - 1
+        let c = live.count(i)
+        marginHistogram[bucket(c)] += 1
+        if !isFull(i, c) { under += 1 }
     }
 
-    /// Shard `i` gained (`+1`) or lost (`-1`) a live unit.
-    mutating func change(_ i: Int, by delta: Int, now: SimTime) {
-        guard i < units.count else { return }
+    var shardCount: Int { flags.count }
+
+    /// Shard `i` gained (`+1`) or lost (`-1`) a live unit (a unit on an up node).
+    /// - Parameter written: the unit was just written by a disk (counts as re-replication
+    ///   when the shard was fully redundant before and is not now).
+    mutating func liveChange(_ i: Int, _ unit: RedundancyUnit, by delta: Int, now: SimTime, written: Bool = false) {
+        guard i < flags.count, !unit.isNone else { return }
         advance(to: now)
-        let before = Int(units[i])
-        let after = max(0, min(255, before + delta))
+        let before = live.count(i)
+        live.change(i, unit, by: delta)
+        let after = live.count(i)
         guard after != before else { return }
         marginHistogram[bucket(before)] -= 1
         marginHistogram[bucket(after)] += 1
-        let t = Int(target[i])
-        if before < t && after >= t { under -= 1 } else if before >= t && after < t { under += 1 }
-        units[i] = UInt8(after)
+        let fullBefore = isFull(i, before), fullAfter = isFull(i, after)
+        if written && delta > 0 && !fullBefore && flags[i] & Self.fullOnceBit != 0 { reReplicatedUnits += 1 }
+        if fullBefore && !fullAfter { under += 1 } else if !fullBefore && fullAfter { under -= 1 }
+        if fullAfter { flags[i] |= Self.fullOnceBit }
         if now >= warmupEnd, delta < 0 {
-            let m = after - needed
+            let m = max(after.margin(k: needed), -1)
             if minMargin == nil || m < minMargin! { minMargin = m }
-            let atRisk = marginHistogram[bucket(needed)]
+            let atRisk = marginHistogram[1]
             if atRisk > atRiskPeak { atRiskPeak = atRisk }
         }
         if under == 0, let since = recoveringSince {
@@ -76,6 +194,42 @@ struct RedundancyTracker {
             recoveringSince = nil
         }
     }
+
+    /// Shard `i` gained or lost a unit on a disk that exists (up or down).
+    mutating func durableChange(_ i: Int, _ unit: RedundancyUnit, by delta: Int, now: SimTime) {
+        guard i < flags.count, !unit.isNone else { return }
+        durable.change(i, unit, by: delta)
+        updateLoss(i, now: now)
+    }
+
+    /// Re-evaluates whether acknowledged shard `i` is recoverable from the disks that exist.
+    mutating func updateLoss(_ i: Int, now: SimTime) {
+        let f = flags[i]
+        let counts = f & Self.ackedBit != 0 && f & Self.deletedBit == 0
+        let lost = counts && !durable.count(i).readable(k: needed)
+        if lost && f & Self.lostBit == 0 {
+            flags[i] |= Self.lostBit
+            lostNow += 1
+            lossEvents += 1
+            if firstLoss == nil { firstLoss = now }
+        } else if !lost && f & Self.lostBit != 0 {
+            flags[i] &= ~Self.lostBit
+            lostNow -= 1
+        }
+    }
+
+    /// Shard `i`'s newest acknowledged operation changed (a write, or a delete when
+    /// `deleted`); call after its units were re-counted for the new version.
+    mutating func acknowledged(_ i: Int, deleted: Bool, now: SimTime) {
+        guard i < flags.count else { return }
+        flags[i] |= Self.ackedBit
+        if deleted { flags[i] |= Self.deletedBit } else { flags[i] &= ~Self.deletedBit }
+        updateLoss(i, now: now)
+    }
+
+    func isAcknowledged(_ i: Int) -> Bool { flags[i] & Self.ackedBit != 0 }
+    func isDeleted(_ i: Int) -> Bool { flags[i] & Self.deletedBit != 0 }
+    func isLost(_ i: Int) -> Bool { flags[i] & Self.lostBit != 0 }
 
     /// A fault ended: if shards are under-replicated, time how long until none is.
     mutating func faultEnded(at now: SimTime) {
@@ -89,89 +243,5 @@ struct RedundancyTracker {
     }
 
     /// Shards whose margin is 0 now (one more failure from unreadable).
-    var atRiskNow: Int { marginHistogram[bucket(needed)] }
-}
-
-/// Time-weighted availability that needs no traffic: a fixed set of probe shard groups (the
-/// strategy's placement for probe keys of every home DC) is readable or writable at each
-/// instant by the strategy's quorum sizes, counting only replicas that are up and reachable
-/// from the group's home DC, and whose key is reachable. Updated at every fault change, so a
-/// simulated year costs only its faults.
-struct AvailabilityTracker {
-    struct Group {
-        var home: Int
-        var nodes: [Int]
-        var keys: KeyHolders
-        /// How many probe keys share this layout (identical layouts are evaluated once).
-        var weight: Int
-    }
-    var groups: [Group] = []
-    var readable: [Bool] = []
-    var writable: [Bool] = []
-    var readableCount = 0
-    var writableCount = 0
-    var last = SimTime.zero
-    var readableNs = 0.0
-    var writableNs = 0.0
-    var totalNs = 0.0
-    var probes = 0
-    let start: SimTime
-    static let probesPerDC = 16
-
-    init(start: SimTime) { self.start = start }
-
-    mutating func setUp<S>(engine e: Engine<S>) {
-        for home in e.world.topology.datacenters.indices {
-            for i in 0..<Self.probesPerDC {
-                let key = ShardKey(UInt64.max - UInt64(home * Self.probesPerDC + i))
-                let nodes = e.strategy.placement(of: key, home: home)
-                let keys = e.keyHolders[home][KeyHolders.bucket(of: key)]
-                if let g = groups.firstIndex(where: { $0.home == home && $0.nodes == nodes && $0.keys.dcs == keys.dcs && $0.keys.threshold == keys.threshold }) {
-                    groups[g].weight += 1
-                } else {
-                    groups.append(Group(home: home, nodes: nodes, keys: keys, weight: 1))
-                }
-            }
-        }
-        probes = groups.reduce(0) { $0 + $1.weight }
-        readable = Array(repeating: true, count: groups.count)
-        writable = Array(repeating: true, count: groups.count)
-        readableCount = probes
-        writableCount = probes
-    }
-
-    mutating func accumulate(to now: SimTime) {
-        let from = max(last, start)
-        if now > from {
-            let dt = Double((now - from).nanoseconds)
-            readableNs += dt * Double(readableCount)
-            writableNs += dt * Double(writableCount)
-            totalNs += dt * Double(probes)
-        }
-        last = now
-    }
-
-    mutating func update<S>(engine e: Engine<S>) {
-        accumulate(to: e.now)
-        readableCount = 0
-        writableCount = 0
-        let r = e.strategy.replicasToRead, w = e.strategy.replicasToWrite
-        for (g, group) in groups.enumerated() {
-            var live = 0
-            for n in group.nodes where e.liveness.isUp(n) {
-                let dc = e.world.datacenter(of: n)
-                if dc == group.home || (e.network.isReachable(from: group.home, to: dc) && e.network.isReachable(from: dc, to: group.home)) {
-                    live += 1
-                }
-            }
-            let keyOK = e.keyReachable(group.keys, from: group.home)
-            readable[g] = keyOK && live >= r
-            writable[g] = keyOK && live >= w
-            if readable[g] { readableCount += group.weight }
-            if writable[g] { writableCount += group.weight }
-        }
-    }
-
-    var readShare: Double { totalNs == 0 ? 1 : readableNs / totalNs }
-    var writeShare: Double { totalNs == 0 ? 1 : writableNs / totalNs }
+    var atRiskNow: Int { marginHistogram[1] }
 }

@@ -264,6 +264,7 @@ public struct ErasureCoded: ReplicationStrategy {
     }
 
     public var fragmentsNeededToRead: Int { settings.k }
+    public func stripeWidth(of key: ShardKey, home: Int) -> Int { settings.count }
     public var k: Int { settings.k }
     public var m: Int { settings.m }
     /// A read needs `k` holders; a write needs `ack_fragments`.

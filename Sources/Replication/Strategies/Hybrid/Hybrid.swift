@@ -174,6 +174,9 @@ public struct Hybrid: ReplicationStrategy {
     }
 
     public var fragmentsNeededToRead: Int { settings.k }
+    /// The coded tier's k + m, whether or not `key` is coded yet (fragments are written
+    /// before the directory says so).
+    public func stripeWidth(of key: ShardKey, home: Int) -> Int { settings.count }
     /// New keys are replicated: reads need `read_copies`, writes `ack_copies`.
     public var replicasToRead: Int { readCopies }
     public var replicasToWrite: Int { ackCopies }
