@@ -54,7 +54,6 @@ public enum TextReport {
             out += table(regionRows) + "\n"
         }
 
-
         out += bold("Redundancy") + "\n"
         let rd = r.redundancy
         out += "  shards \(rd.shards) · acknowledged writes \(rd.acknowledgedWrites) · lost acknowledged writes \(rd.lostAcknowledgedWrites)\n"

@@ -232,20 +232,20 @@ extension Engine {
 
     // MARK: Reads finishing
 
+    /// A read finished: a device sync read counts towards its update's sync lag (fresh if
+    /// it saw the update's version or newer — for a delete, "not found" or the tombstone).
     func readFinished(_ op: Operation, state: OpState, result: ClientResult?) {
-        let k = Int(op.key.raw)
-        if op.parent >= 0 {
-            let update = ops[Int(op.parent)]
-            var fresh = false
-            if state == .ok {
-                switch result {
-                case .found(let got, let tombstone): fresh = got >= update.stamp && (tombstone || update.kind != .delete)
-                case .notFound: fresh = update.kind == .delete
-                default: break
-                }
+        guard op.parent >= 0 else { return }
+        let update = ops[Int(op.parent)]
+        var fresh = false
+        if state == .ok {
+            switch result {
+            case .found(let got, let tombstone): fresh = got >= update.stamp && (tombstone || update.kind != .delete)
+            case .notFound: fresh = update.kind == .delete
+            default: break
             }
-            syncReadFinished(parent: Int(op.parent), fresh: fresh)
         }
+        syncReadFinished(parent: Int(op.parent), fresh: fresh)
     }
 
     /// Whether the system has forgotten `k`'s acknowledged delete: no intact tombstone on any

@@ -81,6 +81,7 @@ final class Engine<S: ReplicationStrategy> {
         /// a mutation that came due meanwhile (issued when it finishes).
         var openOp: Int32 = -1
         var pending: MutationKind = .none
+        /// The system forgot the acknowledged delete at some point (see `tombstoneRemoved`).
         var resurrected = false
     }
 

@@ -91,6 +91,11 @@ public struct DeleteFigures: Sendable {
     /// Reads that began after a delete was acknowledged and still returned the message's content.
     public var readsAfterDelete: UInt64
     public var staleReadsAfterDelete: UInt64
+    /// Resurrected deletes: acknowledged-deleted messages the system forgot were deleted — no
+    /// intact tombstone left on any surviving disk while the content survives (a whole copy,
+    /// or k fragments), so a replica that missed the delete can serve or repair it back.
+    /// Checked whenever a replica drops or purges a copy (tombstone garbage collection:
+    /// `duringRun`) and at the end of the run (`atEnd`); `resurrected` counts each message once.
     public var resurrectedDuringRun: UInt64
     public var resurrectedAtEnd: UInt64
     public var resurrected: UInt64
