@@ -34,6 +34,14 @@ public struct DivergenceFigures: Sendable, Equatable {
     public var nodesDown: Int
 
     public var divergedShare: Double { keysCompared == 0 ? 0 : Double(divergedKeys) / Double(keysCompared) }
+
+    public init(time: SimDuration, healedAt: SimDuration?, faultsActive: Int, quietPeriod: SimDuration,
+                quietPeriodElapsed: Bool, keysCompared: UInt64, divergedKeys: UInt64, missingOnUpNode: UInt64,
+                stampMismatch: UInt64, nodesDown: Int) {
+        self.time = time; self.healedAt = healedAt; self.faultsActive = faultsActive; self.quietPeriod = quietPeriod
+        self.quietPeriodElapsed = quietPeriodElapsed; self.keysCompared = keysCompared; self.divergedKeys = divergedKeys
+        self.missingOnUpNode = missingOnUpNode; self.stampMismatch = stampMismatch; self.nodesDown = nodesDown
+    }
 }
 
 extension Engine {
