@@ -266,12 +266,14 @@ public enum JSONReport {
                 })),
                 ("links", .array(r.network.links.map { l in
                     .object([("from", .string(l.from)), ("to", .string(l.to)), ("messages", .int(Int64(l.messages))),
-                             ("bytes", .int(Int64(l.bytes))), ("lost", .int(Int64(l.lost))), ("blocked", .int(Int64(l.blocked)))])
+                             ("bytes", .int(Int64(l.bytes))), ("lost", .int(Int64(l.lost))), ("blocked", .int(Int64(l.blocked))),
+                             ("duplicated", .int(Int64(l.duplicated))), ("reordered", .int(Int64(l.reordered)))])
                 })),
             ])),
             ("nodes", .array(r.nodes.map { n in
                 .object([("name", .string(n.name)), ("datacenter", .string(n.datacenter)), ("served", .int(Int64(n.served))),
-                         ("rejected", .int(Int64(n.rejected))), ("used_bytes", .int(n.usedBytes)),
+                         ("rejected", .int(Int64(n.rejected))), ("max_waiting", .int(Int64(n.maxWaiting))),
+                         ("used_bytes", .int(n.usedBytes)),
                          ("wait", latency(n.wait)), ("response", latency(n.response))])
             })),
             ("timeline", {

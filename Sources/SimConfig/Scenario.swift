@@ -52,6 +52,13 @@ public struct Scenario: Sendable {
     /// How long after the last fault ends replicas may take to converge before divergence is
     /// measured (`quiet_period`).
     public var quietPeriod = ScenarioDefaults.quietPeriod
+    /// Per message kind, a one-way delay that replaces the links' base delay for messages of
+    /// that kind (`message_delays`; PBS/WARS-style experiments), as (kind, distribution in ns),
+    /// kinds from ``Scenario/messageKinds``.
+    public var messageDelays: [(kind: String, delay: Distribution)] = []
+    /// The message kinds `message_delays` may name, in the network's order.
+    public static let messageKinds = ["write_request", "write_ack", "read_request", "read_response",
+                                      "replication", "repair", "control"]
 
     public init(name: String, summary: String, source: String, contentHash: String, topology: Topology,
                 seed: UInt64, duration: SimDuration, warmup: SimDuration, payload: PayloadMode,

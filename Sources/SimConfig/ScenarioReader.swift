@@ -12,7 +12,7 @@ struct ScenarioReader {
 
     static let topKeys = ["name", "description", "topology", "seed", "duration", "warmup", "payload", "strategy",
                           "compare", "key_placement", "workload", "faults", "chaos", "swarm", "fault_budget", "slo", "report",
-                          "stop_at_first_loss", "quiet_period"]
+                          "stop_at_first_loss", "quiet_period", "message_delays"]
     /// Keys reserved for later work; rejected with a clear message until then.
     static let reservedKeys: [String: String] = [:]
     static let workloadKeys = ["users", "regions", "devices", "devices_per_user", "rate", "daily_curve", "bursts", "mix",
@@ -107,6 +107,12 @@ struct ScenarioReader {
             guard let d = node.duration() else { return nil }
             return d >= .zero ? d : node.fail("the quiet period must not be negative")
         } ?? ScenarioDefaults.quietPeriod
+        var messageDelays: [(kind: String, delay: Distribution)] = []
+        if let m = top["message_delays"]?.mapping(allowed: Scenario.messageKinds) {
+            for e in m.entries {
+                if let d = e.value.distribution(.duration) { messageDelays.append((e.key, d)) }
+            }
+        }
         var slos: [SLOSpec] = []
         if let m = top["slo"]?.mapping(allowed: nil, what: "a mapping from metric to bound, e.g. {availability: \">= 0.999\"}") {
             slos = m.entries.compactMap(readSLO)
@@ -124,6 +130,7 @@ struct ScenarioReader {
         scenario.faultBudget = faultBudget == "unlimited" ? .unlimited : .tolerated
         scenario.stopAtFirstLoss = stopAtFirstLoss
         scenario.quietPeriod = quietPeriod
+        scenario.messageDelays = messageDelays
         return scenario
     }
 

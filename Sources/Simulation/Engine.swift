@@ -183,6 +183,10 @@ final class Engine<S: ReplicationStrategy> {
         network = Network(links: topology.links.map {
             LinkModel(latency: $0.latency, lossPPM: $0.lossPPM, bandwidthBitsPerSecond: $0.bandwidthBitsPerSecond)
         }, datacenterCount: dcCount, accessLatency: topology.accessLatency)
+        for (kind, delay) in scenario.messageDelays {
+            // Scenario.messageKinds lists the kinds in MessageKind's order.
+            if let i = Scenario.messageKinds.firstIndex(of: kind) { network.kindDelay[i] = delay }
+        }
         let seed = scenario.seed
         netRNG = SimRandom(root: seed, label: "network")
         diskRNG = SimRandom(root: seed, label: "disks")
@@ -431,7 +435,7 @@ final class Engine<S: ReplicationStrategy> {
                                        request: request, arrived: now, started: now))
         switch stations[node].arrive(slot) {
         case .started: startDisk(slot)
-        case .queued: break
+        case .queued: metrics.diskQueued(node: node, waiting: stations[node].waiting)
         case .rejected:
             let job = jobs.remove(slot)
             metrics.diskRejected(node: node)

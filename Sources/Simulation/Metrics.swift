@@ -34,6 +34,7 @@ struct Metrics {
     var nodeResponse: [LatencyRecorder]
     var nodeServed: [UInt64]
     var nodeRejected: [UInt64]
+    var nodeMaxWaiting: [Int]
     var timeline: [TimelineSample] = []
     var interval = TimelineSample()
     var intervalLatencySum = 0.0
@@ -78,6 +79,7 @@ struct Metrics {
         nodeResponse = Array(repeating: LatencyRecorder(), count: n)
         nodeServed = Array(repeating: 0, count: n)
         nodeRejected = Array(repeating: 0, count: n)
+        nodeMaxWaiting = Array(repeating: 0, count: n)
     }
 
     mutating func messageSent(class cls: Int, secret: Bool, logicalBytes bytes: Int) {
@@ -91,6 +93,10 @@ struct Metrics {
     mutating func acknowledged(_ kind: ClientRequest.Kind) { acknowledged += 1 }
     mutating func corruptionDetected() { corruption += 1 }
     mutating func diskRejected(node: Int) { nodeRejected[node] += 1 }
+    /// A disk job joined `node`'s line, now `waiting` long: the longest line is reported.
+    @inline(__always) mutating func diskQueued(node: Int, waiting: Int) {
+        if waiting > nodeMaxWaiting[node] { nodeMaxWaiting[node] = waiting }
+    }
     mutating func diskServed(node: Int, waited: SimDuration, response: SimDuration) {
         nodeServed[node] += 1
         nodeWait[node].record(waited)
@@ -269,6 +275,8 @@ struct Metrics {
                 if a != b { wan += c.bytes }
                 links.append(LinkFigures(from: topo.datacenters[a].id, to: topo.datacenters[b].id,
                                          messages: c.messages, bytes: c.bytes, lost: c.lost, blocked: c.blocked))
+                links[links.count - 1].duplicated = c.duplicated
+                links[links.count - 1].reordered = c.reordered
             }
         }
         let byKind = MessageKind.allCases.map { ($0.description, e.network.messagesByKind[$0.rawValue],
@@ -279,7 +287,7 @@ struct Metrics {
                                      messagesPerOperation: (Double(totalMessages) / Double(clientOps) * 1000).rounded() / 1000)
         let nodes = topo.nodes.indices.map { i in
             NodeFigures(name: topo.nodes[i].name, datacenter: topo.datacenters[topo.nodes[i].datacenter].id,
-                        served: nodeServed[i], rejected: nodeRejected[i], maxWaiting: 0,
+                        served: nodeServed[i], rejected: nodeRejected[i], maxWaiting: nodeMaxWaiting[i],
                         wait: nodeWait[i].summary, response: nodeResponse[i].summary, usedBytes: e.stores[i].usedBytes)
         }
         let info = ScenarioInfo(name: scenario.name, source: scenario.source, scenarioHash: scenario.contentHash,

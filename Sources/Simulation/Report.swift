@@ -286,6 +286,9 @@ public struct LinkFigures: Sendable {
     public var bytes: UInt64
     public var lost: UInt64
     public var blocked: UInt64
+    /// Messages the link delivered twice, and messages that arrived before one sent earlier.
+    public var duplicated: UInt64 = 0
+    public var reordered: UInt64 = 0
 }
 
 public struct NetworkFigures: Sendable {

@@ -32,6 +32,13 @@ public enum SLOEvaluator {
             Double($0.consistency.sessions.readYourWritesViolations) }),
         ("monotonic_read_violations", "reads by a user's device older than an earlier completed read by that user", {
             Double($0.consistency.sessions.monotonicViolations) }),
+        ("loss_events", "times an acknowledged shard became unrecoverable (durability)", { Double($0.redundancy.lossEvents) }),
+        ("diverged_keys", "keys whose replicas still disagree after the final heal and the quiet period", {
+            Double($0.consistency.divergence?.divergedKeys ?? 0) }),
+        ("time_weighted_read_availability", "share of simulated time shard groups were readable (no traffic needed)", {
+            $0.availability.timeWeightedRead }),
+        ("time_weighted_write_availability", "share of simulated time shard groups were writable", {
+            $0.availability.timeWeightedWrite }),
     ]
 
     /// SLOs naming a metric dcsim does not report, as (slo, suggestion) pairs.
