@@ -90,30 +90,38 @@ final class Engine<S: ReplicationStrategy> {
     /// Why an operation exists (for the workload figures).
     enum Origin: UInt8 { case message, edit, delete, expiry, sync, catchUp, history }
 
+    /// Fields are declared widest first (96 bytes instead of 120: every client operation of
+    /// a run is kept, ~8 per message), so the initialiser is spelled out.
     struct Operation {
-        var kind: ClientRequest.Kind
         var key: ShardKey
         var stamp: Stamp
-        var clientDC: Int32
-        var issued: SimTime
-        var attempt: UInt16 = 0
-        var retriesLeft: Int16
-        var state: OpState = .open
         /// For reads: the newest stamp acknowledged before the read began, and whether it
         /// was a delete.
         var ackedAtIssue: Stamp = .none
+        var issued: SimTime
         var ackedAtIssueTime: SimTime = .never
-        var ackedAtIssueDeleted = false
+        /// For a write: when it was acknowledged (device sync).
+        var ackedAt: SimTime = .never
+        var clientDC: Int32
         /// The user and device that issued it (-1: the system, e.g. a self-destruct timer).
         var user: Int32 = -1
         var device: Int32 = -1
-        var origin: Origin = .message
         /// Device sync: for a sync read, the write it syncs; for a write, its sync reads
-        /// still open, whether one missed it, and when it was acknowledged.
+        /// still open, whether one missed it (`syncMissed`), and when it was acknowledged.
         var parent: Int32 = -1
         var syncOpen: Int32 = 0
+        var attempt: UInt16 = 0
+        var retriesLeft: Int16
+        var kind: ClientRequest.Kind
+        var state: OpState = .open
+        var ackedAtIssueDeleted = false
+        var origin: Origin = .message
         var syncMissed = false
-        var ackedAt: SimTime = .never
+
+        init(kind: ClientRequest.Kind, key: ShardKey, stamp: Stamp, clientDC: Int32, issued: SimTime, retriesLeft: Int16) {
+            self.kind = kind; self.key = key; self.stamp = stamp; self.clientDC = clientDC
+            self.issued = issued; self.retriesLeft = retriesLeft
+        }
     }
 
     let scenario: Scenario
@@ -167,6 +175,10 @@ final class Engine<S: ReplicationStrategy> {
     /// A chat's messages in send order (for history reads).
     var chatMessages: [[UInt32]]
     var workloadCounts = WorkloadCounts()
+    /// Shards per key group (home DC × key bucket), and whether the group's data key is out
+    /// of reach from its home DC (see `reachabilityChanged`).
+    var keyGroupShards: [[UInt32]]
+    var keyGroupDown: [Bool]
     /// Session guarantees per user and operations per client region (Measure/).
     var sessions = SessionTracker()
     var breakdown = RegionBreakdown()
@@ -201,6 +213,8 @@ final class Engine<S: ReplicationStrategy> {
         let users = workload.users
         deviceOwner = users.indices.flatMap { u in Array(repeating: Int32(u), count: Int(users[u].devices)) }
         chatMessages = Array(repeating: [], count: workload.chats.count)
+        keyGroupShards = Array(repeating: [], count: dcCount * KeyHolders.buckets)
+        keyGroupDown = Array(repeating: false, count: dcCount * KeyHolders.buckets)
         stations = topology.nodes.map { ServiceStation(servers: $0.servers, capacity: $0.queueCapacity) }
         stores = Array(repeating: NodeStore(), count: topology.nodes.count)
         liveness = NodeLiveness(count: topology.nodes.count)

@@ -57,10 +57,18 @@ final class DurabilityScenarioTests: XCTestCase {
     }
 
     /// The same with two disks lost: 4 = k fragments survive everywhere — nothing lost, but
-    /// every acknowledged shard is under-replicated (4 < 6) and at margin 0.
+    /// every acknowledged shard is under-replicated (4 < 6) and at margin 0 — with its key
+    /// still reachable (any one of three jurisdictions holds it); with keys only in the home
+    /// DC, the shards of d1 and d2 become unreadable (margin −1) though no data is lost.
     func testRS42LosingTwoDisksLosesNothing() throws {
         let r = try Simulator.run(Self.sixDCs(strategy: Self.rs42,
-            faults: "  - {kind: dc-outage, target: \"d1,d2\", at: 10s, permanent: true, disks: lost}"))
+            faults: "  - {kind: dc-outage, target: \"d1,d2\", at: 10s, permanent: true, disks: lost}",
+            extra: "key_placement: {split: {k: 1, n: 3}}"))
+        let keysAtHome = try Simulator.run(Self.sixDCs(strategy: Self.rs42,
+            faults: "  - {kind: dc-outage, target: \"d1,d2\", at: 10s, permanent: true, disks: lost}",
+            extra: "key_placement: same-dc"))
+        XCTAssertEqual(keysAtHome.redundancy.minMargin, -1)
+        XCTAssertEqual(keysAtHome.redundancy.lostAcknowledgedWrites, 0)
         let acked = acknowledged(r)
         XCTAssertGreaterThan(acked, 100)
         XCTAssertEqual(r.redundancy.lostAcknowledgedWrites, 0)

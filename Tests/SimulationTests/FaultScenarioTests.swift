@@ -104,6 +104,20 @@ final class FaultScenarioTests: XCTestCase {
         XCTAssertLessThan(r.availability.timeWeightedRead, 1)
     }
 
+    /// A shard is readable only with its key: while the key holders are out (every copy still
+    /// live) the lowest margin reached is −1, and every timeline sample inside the outage shows
+    /// it; without the outage no copy is ever lost, so no margin was recorded below 0.
+    func testKeysOutOfReachMakeMarginsMinusOneWhileCopiesStayLive() throws {
+        let r = try run("  - {kind: key-holder-outage, target: \"*\", at: 20s, for: 20s}")
+        XCTAssertEqual(r.redundancy.minMargin, -1)
+        for sample in r.timeline where sample.time.seconds > 21 && sample.time.seconds < 40 {
+            XCTAssertEqual(sample.minMargin, -1, "t = \(sample.time)")
+        }
+        XCTAssertEqual(r.redundancy.lostAcknowledgedWrites, 0, "an unreachable key loses nothing")
+        let calm = try run("  - {kind: latency, target: ams1, at: 20s, for: 20s, extra: 1ms}")
+        XCTAssertNotEqual(calm.redundancy.minMargin, -1)
+    }
+
     /// Keys in another jurisdiction: seizing a jurisdiction that holds the data of a
     /// single-DC strategy exposes nothing; keys in the same DC expose everything seized.
     func testSeizureExposesOnlyWhenDataAndKeysAreBothSeized() throws {

@@ -86,13 +86,13 @@ extension Engine {
                     if faultState.downCount[n] == 0 { restart(n) }
                 }
             }
-            availability.update(engine: self)
+            reachabilityChanged()
         case .links(let pairs, let change):
             for p in pairs {
                 if begin { network.impair(from: p.from, to: p.to, id: index, change) }
                 else { network.restore(from: p.from, to: p.to, id: index) }
             }
-            availability.update(engine: self)
+            reachabilityChanged()
         case .slowDisk(let nodes, _), .failingDisk(let nodes, _), .diskFull(let nodes), .clockSkew(let nodes, _, _):
             for n in nodes { recomputeNodeFaults(n) }
         case .bitRot(let nodes, let fraction, let perHour):
@@ -101,7 +101,7 @@ extension Engine {
             if perHour > 0 { scheduleRot(index, nodes: nodes.count, perHour: perHour) }
         case .keyHolderOutage(let dcs):
             for dc in dcs { faultState.keyServiceDown[dc] += begin ? 1 : -1 }
-            availability.update(engine: self)
+            reachabilityChanged()
         case .seizure(let dcs):
             if begin { metrics.seizure(dcs: dcs, engine: self) }
         }

@@ -108,7 +108,28 @@ extension Engine {
     /// A new shard, placed by the strategy.
     func redundancyShardAdded(key: ShardKey, home: Int) {
         let placed = strategy.placement(of: key, home: home).count
-        redundancy.added(wholeTarget: placed, stripeWidth: strategy.stripeWidth(of: key, home: home), now: now)
+        let group = home * KeyHolders.buckets + KeyHolders.bucket(of: key)
+        keyGroupShards[group].append(UInt32(redundancy.shardCount))
+        redundancy.added(wholeTarget: placed, stripeWidth: strategy.stripeWidth(of: key, home: home),
+                         keyReachable: !keyGroupDown[group], now: now)
+    }
+
+    /// Faults changed who is up or reachable: refresh the time-weighted availability and,
+    /// per key group (home DC × key bucket), whether a reader in the home DC can obtain the
+    /// data key — a group whose key went out of reach makes its shards unreadable (margin
+    /// −1) until it comes back. O(home DCs × buckets) per fault change, plus the shards of a
+    /// group whose reachability flipped.
+    func reachabilityChanged() {
+        availability.update(engine: self)
+        for home in 0..<world.nodesByDC.count {
+            for b in 0..<KeyHolders.buckets {
+                let g = home * KeyHolders.buckets + b
+                let down = !keyReachable(keyHolders[home][b], from: home)
+                guard down != keyGroupDown[g] else { continue }
+                keyGroupDown[g] = down
+                for i in keyGroupShards[g] { redundancy.setKeyReachable(Int(i), !down, now: now) }
+            }
+        }
     }
 
     /// The first loss ended the run (`stop_at_first_loss`): stop the loop at this instant.

@@ -104,6 +104,9 @@ struct RedundancyTracker {
     /// bit 2 unrecoverable now (acknowledged, not a delete), bit 3 was fully redundant once.
     var flags: [UInt8] = []
     static let ackedBit: UInt8 = 1, deletedBit: UInt8 = 2, lostBit: UInt8 = 4, fullOnceBit: UInt8 = 8
+    /// The shard's data key is out of reach (its key holders down or cut off): unreadable
+    /// whatever its copies, so its margin counts as −1 (see ``setKeyReachable(_:_:now:)``).
+    static let keyDownBit: UInt8 = 16
 
     /// Fragments needed to read (the strategy's k).
     let needed: Int
@@ -138,6 +141,8 @@ struct RedundancyTracker {
     }
 
     @inline(__always) func bucket(_ c: UnitCount) -> Int { min(max(c.margin(k: needed) + 1, 0), 15) }
+    /// Shard `i`'s histogram bucket: by its live units, or −1 (bucket 0) while its key is out of reach.
+    @inline(__always) func bucket(_ i: Int, _ c: UnitCount) -> Int { flags[i] & Self.keyDownBit != 0 ? 0 : bucket(c) }
 
     @inline(__always) func isFull(_ i: Int, _ c: UnitCount) -> Bool {
         c.full(wholeTarget: Int(wholeTarget[i]), stripeWidth: Int(stripeWidth[i]))
@@ -152,16 +157,16 @@ struct RedundancyTracker {
 
     /// A new shard placed on `wholeTarget` nodes, stored as whole copies or as fragments of
     /// a stripe `stripeWidth` wide (none stored yet).
-    mutating func added(wholeTarget t: Int, stripeWidth sw: Int, now: SimTime) {
+    mutating func added(wholeTarget t: Int, stripeWidth sw: Int, keyReachable: Bool = true, now: SimTime) {
         advance(to: now)
         live.append()
         durable.append()
         wholeTarget.append(UInt8(clamping: t))
         stripeWidth.append(UInt8(clamping: sw))
-        flags.append(0)
+        flags.append(keyReachable ? 0 : Self.keyDownBit)
         let i = flags.count - 1
         let c = live.count(i)
-        marginHistogram[bucket(c)] += 1
+        marginHistogram[bucket(i, c)] += 1
         if !isFull(i, c) { under += 1 }
     }
 
@@ -177,14 +182,14 @@ struct RedundancyTracker {
         live.change(i, unit, by: delta)
         let after = live.count(i)
         guard after != before else { return }
-        marginHistogram[bucket(before)] -= 1
-        marginHistogram[bucket(after)] += 1
+        marginHistogram[bucket(i, before)] -= 1
+        marginHistogram[bucket(i, after)] += 1
         let fullBefore = isFull(i, before), fullAfter = isFull(i, after)
         if written && delta > 0 && !fullBefore && flags[i] & Self.fullOnceBit != 0 { reReplicatedUnits += 1 }
         if fullBefore && !fullAfter { under += 1 } else if !fullBefore && fullAfter { under -= 1 }
         if fullAfter { flags[i] |= Self.fullOnceBit }
         if now >= warmupEnd, delta < 0 {
-            let m = max(after.margin(k: needed), -1)
+            let m = flags[i] & Self.keyDownBit != 0 ? -1 : max(after.margin(k: needed), -1)
             if minMargin == nil || m < minMargin! { minMargin = m }
             let atRisk = marginHistogram[1]
             if atRisk > atRiskPeak { atRiskPeak = atRisk }
@@ -193,6 +198,22 @@ struct RedundancyTracker {
             recoveryTimes.append(now - since)
             recoveringSince = nil
         }
+    }
+
+    /// Shard `i`'s data key came within reach again, or went out of reach: a shard whose key
+    /// no reader can obtain is unreadable (margin −1) however many copies it has.
+    mutating func setKeyReachable(_ i: Int, _ reachable: Bool, now: SimTime) {
+        guard i < flags.count, (flags[i] & Self.keyDownBit == 0) != reachable else { return }
+        advance(to: now)
+        let c = live.count(i)
+        marginHistogram[bucket(i, c)] -= 1
+        if reachable { flags[i] &= ~Self.keyDownBit } else { flags[i] |= Self.keyDownBit }
+        marginHistogram[bucket(i, c)] += 1
+        if now >= warmupEnd, !reachable {
+            if minMargin == nil || -1 < minMargin! { minMargin = -1 }
+        }
+        let atRisk = marginHistogram[1]
+        if now >= warmupEnd, atRisk > atRiskPeak { atRiskPeak = atRisk }
     }
 
     /// Shard `i` gained or lost a unit on a disk that exists (up or down).
