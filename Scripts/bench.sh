@@ -26,8 +26,8 @@
 #             (/usr/bin/time -v), per message, and their growth against the message count.
 #             Target (issue 8): peak RSS <= 4 GB at 10M, time and memory no worse than linear.
 #             Takes minutes (the 10M run is ~400M events).
-#   sweep     `dcsim sweep` of the default scenario over SWEEP_SEEDS seeds (default 8,
-#             SWEEP_DURATION 2m, full payloads) with --jobs 1 and --jobs 2: seeds per wall
+#   sweep     `dcsim sweep` of the default scenario over SWEEP_SEEDS seeds (default 16,
+#             SWEEP_DURATION 5m, full payloads) with --jobs 1 and --jobs 2: seeds per wall
 #             second and the ratio. Target (issue 8): >= 1.9x on 2 cores (needs 2 idle cores).
 #
 # Environment: ROUNDS (interleaved rounds per size, default 5 kernel/network, 3 pipeline),
@@ -365,7 +365,7 @@ PY
 # MARK: sweep
 
 run_sweep() {
-  local seeds=${SWEEP_SEEDS:-8} duration=${SWEEP_DURATION:-2m}
+  local seeds=${SWEEP_SEEDS:-16} duration=${SWEEP_DURATION:-5m}
   dcsim_bin
   rm -rf "$OUT/sweep"; mkdir -p "$OUT/sweep"
   for jobs in 1 2; do
