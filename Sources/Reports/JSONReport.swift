@@ -81,6 +81,7 @@ public enum JSONReport {
                 ("shards", .int(Int64(r.redundancy.shards))),
                 ("acknowledged_writes", .int(Int64(r.redundancy.acknowledgedWrites))),
                 ("lost_acknowledged_writes", .int(Int64(r.redundancy.lostAcknowledgedWrites))),
+                ("lost_acknowledged_share", .double(round6(r.redundancy.lostAcknowledgedShare))),
                 ("under_replicated_at_end", .int(Int64(r.redundancy.underReplicatedAtEnd))),
                 ("stored_bytes", .int(Int64(r.redundancy.storedBytes))),
                 ("logical_bytes", .int(Int64(r.redundancy.logicalBytes))),

@@ -56,7 +56,7 @@ public enum TextReport {
 
         out += bold("Redundancy") + "\n"
         let rd = r.redundancy
-        out += "  shards \(rd.shards) · acknowledged writes \(rd.acknowledgedWrites) · lost acknowledged writes \(rd.lostAcknowledgedWrites)\n"
+        out += "  shards \(rd.shards) · acknowledged writes \(rd.acknowledgedWrites) · lost acknowledged writes \(rd.lostAcknowledgedWrites) (\(pct(rd.lostAcknowledgedShare)) of acknowledged shards)\n"
         out += "  under-replicated at end \(rd.underReplicatedAtEnd) · storage overhead \(num(rd.storageOverhead))× (\(bytes(rd.storedBytes)) stored / \(bytes(rd.logicalBytes)) logical)\n"
         out += "  min margin \(rd.minMargin.map(String.init) ?? "–") · under-replicated \(num(rd.underReplicatedShardSeconds)) shard·s · at risk (peak) \(rd.atRiskPeak)"
         if let worst = rd.recoveryTimes.max() { out += " · back to full redundancy within \(worst)" }

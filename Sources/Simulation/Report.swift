@@ -144,6 +144,11 @@ public struct RedundancyFigures: Sendable {
     /// Cloud shards written (keys).
     public var shards: UInt64
     public var acknowledgedWrites: UInt64
+    /// Lost acknowledged writes as a share of the shards with an acknowledged write.
+    public var lostAcknowledgedShare: Double {
+        let acked = byDatacenter.reduce(UInt64(0)) { $0 + $1.acknowledged }
+        return acked == 0 ? 0 : Double(lostAcknowledgedWrites) / Double(acked)
+    }
     /// Shards whose newest acknowledged write is unrecoverable at the end: no intact whole
     /// copy of that version or newer and fewer than k distinct intact fragments of it on any
     /// disk that survives (up or down). A shard whose newest acknowledged operation is a
