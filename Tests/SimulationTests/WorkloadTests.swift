@@ -256,6 +256,22 @@ final class WorkloadTests: XCTestCase {
         XCTAssertEqual(report.consistency.deletes.resurrected, 0, "async-geo never purges tombstones")
     }
 
+    /// Edits and deletes write new versions to every replica: that first fill of a new version
+    /// is replication, not repair — with no fault, nothing is re-replicated.
+    func testNewVersionsAreNotReReplication() throws {
+        let s = try scenario("""
+            users: 200
+            rate: 20/s
+            edits: 30%
+            deletes: 20%
+            mutation_delay: {dist: uniform, low: 1s, high: 20s}
+            """, duration: "2m")
+        let r = try Simulator.run(s)
+        XCTAssertGreaterThan(r.workload.edits + r.workload.deletes, 300)
+        XCTAssertEqual(r.redundancy.reReplicatedUnits, 0)
+        XCTAssertEqual(r.redundancy.lostAcknowledgedWrites, 0)
+    }
+
     /// A delete acknowledged while one quorum replica is down, tombstones purged after a short
     /// gc_grace with no repair meanwhile: when the replica returns with its old copy, the
     /// system has forgotten the delete (Cassandra's zombie) — reported as resurrected. With a

@@ -101,6 +101,9 @@ extension Engine {
                 if liveness.isUp(node) { redundancy.liveChange(i, u, by: -1, now: now) }
                 redundancy.durableChange(i, u, by: -1, now: now)
             }
+            // A new version (edit, delete) is being replicated for the first time: filling its
+            // placement is not re-replication until it has been complete once.
+            redundancy.newVersionAcknowledged(i)
         }
         redundancy.acknowledged(i, deleted: deleted, now: now)
     }

@@ -248,6 +248,13 @@ struct RedundancyTracker {
         updateLoss(i, now: now)
     }
 
+    /// A newer version of shard `i` was acknowledged (its older copies no longer count): it
+    /// has been fully redundant once only if its new version already is.
+    mutating func newVersionAcknowledged(_ i: Int) {
+        guard i < flags.count else { return }
+        if isFull(i, live.count(i)) { flags[i] |= Self.fullOnceBit } else { flags[i] &= ~Self.fullOnceBit }
+    }
+
     func isAcknowledged(_ i: Int) -> Bool { flags[i] & Self.ackedBit != 0 }
     func isDeleted(_ i: Int) -> Bool { flags[i] & Self.deletedBit != 0 }
     func isLost(_ i: Int) -> Bool { flags[i] & Self.lostBit != 0 }
