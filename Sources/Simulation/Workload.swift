@@ -143,10 +143,13 @@ struct WorkloadGenerator {
             // Distinct members (a small group re-draws on a repeat; gives up after a while
             // for tiny populations).
             var tries = 0
+            // Large groups check membership in a set (a scan stays cheapest for small ones).
+            var seen: Set<Int32> = size > 32 ? [Int32(creator)] : []
             while members.count - Int(first) < size && tries < size * 20 {
                 tries += 1
                 let m = Int32(Self.pick(userCDF, rng.unit() * memberships))
-                if !members[Int(first)...].contains(m) { members.append(m) }
+                let isNew = size > 32 ? seen.insert(m).inserted : !members[Int(first)...].contains(m)
+                if isNew { members.append(m) }
             }
             if members.count - Int(first) < 2 {
                 // A one-to-one chat needs a second user: any other user.
