@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Collections", package: "swift-collections"),
         ], swiftSettings: hotLoop),
-        .target(name: "Reports", dependencies: ["Simulation", "SimConfig", "SimCore"]),
+        .target(name: "Reports", dependencies: ["Simulation", "SimConfig", "SimCore", "Checker"]),
         .executableTarget(name: "dcsim", dependencies: [
             "Simulation", "Reports", "SimConfig", "SimCore", "ShardPipeline", "Checker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -72,8 +72,9 @@ public enum HistoryJSONL {
         return out
     }
 
-    /// Appends `s` as a JSON string literal.
-    static func quote(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string literal (RFC 8259 escapes; the one JSON string writer of
+    /// the project — the report writer uses it too).
+    public static func quote(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

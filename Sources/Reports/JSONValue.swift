@@ -1,3 +1,5 @@
+import Checker
+
 /// A JSON value with ordered object keys, and a deterministic serialiser.
 ///
 /// Reports are written through this type rather than `JSONEncoder` so that key order is
@@ -66,23 +68,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
+    static func quote(_ s: String, into out: inout String) { HistoryJSONL.quote(s, into: &out) }
 }
 
 // MARK: - Reading
