@@ -115,19 +115,32 @@ public struct HistoryRecorder: Sendable {
 
     /// The histories, one per key, keys in ``KeyHistory/keyOrder(_:_:)`` (numeric) order and
     /// operations in invocation order.
-    public func histories() -> [KeyHistory] {
+    public func histories() -> [KeyHistory] { sampledHistories(keysMax: nil).histories }
+
+    /// How many keys were recorded, and the histories of an evenly spaced sample of at most
+    /// `keysMax` of them (every key when there are few, else every n-th key in key order,
+    /// the first included; `nil`: all). Only the sampled histories are built, so a long
+    /// run's check does not materialise millions of operations it will not look at.
+    public func sampledHistories(keysMax: Int?) -> (keys: Int, histories: [KeyHistory]) {
         var order = Array(records.indices)
         order.sort { (records[$0].key, $0) < (records[$1].key, $1) }
-        var out: [KeyHistory] = []
-        var start = 0
-        while start < order.count {
-            let key = records[order[start]].key
-            var end = start
-            while end < order.count && records[order[end]].key == key { end += 1 }
-            out.append(KeyHistory(key: String(key), operations: order[start..<end].map { operation(records[$0]) }))
-            start = end
+        // Key boundaries in `order`.
+        var starts: [Int] = []
+        var i = 0
+        while i < order.count {
+            starts.append(i)
+            let key = records[order[i]].key
+            while i < order.count && records[order[i]].key == key { i += 1 }
         }
-        return out
+        let stride = keysMax.map { Swift.max(1, (starts.count + $0 - 1) / Swift.max(1, $0)) } ?? 1
+        var out: [KeyHistory] = []
+        out.reserveCapacity((starts.count + stride - 1) / stride)
+        for k in Swift.stride(from: 0, to: starts.count, by: stride) {
+            let start = starts[k], end = k + 1 < starts.count ? starts[k + 1] : order.count
+            out.append(KeyHistory(key: String(records[order[start]].key),
+                                  operations: order[start..<end].map { operation(records[$0]) }))
+        }
+        return (starts.count, out)
     }
 
     /// The record as JSON lines (see docs/HISTORY.md): every invocation and completion, one per

@@ -164,8 +164,33 @@ public struct ShardKey: Hashable, Sendable, Comparable {
 
 /// A client operation's identity (dense, unique in a run).
 public struct OperationID: Hashable, Sendable {
+    /// The operation's number, unique in a run (a strategy may pack it into a disk token).
     public var raw: UInt64
-    @inlinable public init(_ raw: UInt64) { self.raw = raw }
+    /// Where the engine finds the client and sends its answer. Opaque to strategies: they
+    /// hand the whole identifier back in `Effects.reply`.
+    public var route: Route
+
+    /// The engine's routing for an answer: the client's slot among open operations, the
+    /// shard, the client's DC and whether the operation is a read. It travels with the
+    /// identifier because the engine forgets a finished operation at once, while a
+    /// strategy may still answer it (a late reply still crosses the network).
+    public struct Route: Hashable, Sendable {
+        public var slot: UInt32
+        public var key: UInt32
+        public var clientDC: UInt16
+        /// Bit 0: set by the engine; bit 1: a read.
+        public var flags: UInt8
+        @inlinable public init(slot: UInt32, key: UInt32, clientDC: UInt16, isRead: Bool) {
+            self.slot = slot; self.key = key; self.clientDC = clientDC; self.flags = 1 | (isRead ? 2 : 0)
+        }
+        @inlinable public init() { slot = 0; key = 0; clientDC = 0; flags = 0 }
+        @inlinable public var isSet: Bool { flags & 1 != 0 }
+        @inlinable public var isRead: Bool { flags & 2 != 0 }
+    }
+
+    /// An identifier without a route (tests that drive a strategy directly).
+    @inlinable public init(_ raw: UInt64) { self.raw = raw; self.route = Route() }
+    @inlinable public init(_ raw: UInt64, route: Route) { self.raw = raw; self.route = route }
 }
 
 /// A version stamp: higher stamps win. `version` counts edits of a message (1 = first

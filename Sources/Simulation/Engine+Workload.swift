@@ -28,6 +28,26 @@ struct WorkloadCounts {
     var catchUpReads: UInt64 = 0
 }
 
+/// One update of the users' sequences (device sync): an acknowledged message, edit or
+/// delete, and the sync reads of it still open. 32 bytes (one per update, ~1 per message).
+struct Update {
+    /// When it was acknowledged (the start of its sync lag).
+    var ackedAt: SimTime
+    var key: UInt32
+    /// The version written (workload stamps have tiebreak 0).
+    var version: UInt32
+    /// The device it came from (-1: the system, a self-destruct timer).
+    var device: Int32
+    /// Sync reads of it still open, whether one missed it, and whether its lag is measured
+    /// (a new message issued after the warm-up).
+    var syncOpen: Int32 = 0
+    var isDelete: Bool
+    var syncMissed = false
+    var measuresLag: Bool
+
+    var stamp: Stamp { Stamp(version: version) }
+}
+
 extension Engine {
     /// Bytes a delete request carries (a tombstone: key, version, flags), instead of the shard.
     static var tombstoneBytes: Int { 48 }
@@ -63,7 +83,6 @@ extension Engine {
             shard.author = Int32(m.sender)
             shard.authorDevice = Int32(m.device)
             shard.written = stamp
-            shard.openOp = Int32(ops.count)
             shards.append(shard)
             chatMessages[m.chat].append(UInt32(index))
             redundancyShardAdded(key: key, home: home)
@@ -71,8 +90,9 @@ extension Engine {
                                retriesLeft: Int16(scenario.workload.client.retries))
             op.user = Int32(m.sender)
             op.device = Int32(m.device)
-            ops.append(op)
-            attempt(op: ops.count - 1)
+            let slot = issue(op)
+            shards[index].openOp = Int32(slot)
+            attempt(op: slot)
             for (after, kind) in [(m.editAfter, MutationKind.edit), (m.deleteAfter, .delete), (m.expireAfter, .expire)] {
                 guard let after, now + after <= end else { continue }
                 queue.schedule(.mutation(shard: UInt32(index), kind), at: now + after)
@@ -137,21 +157,25 @@ extension Engine {
             op.device = s.authorDevice
         }
         s.written = stamp
-        s.openOp = Int32(ops.count)
+        let slot = issue(op)
+        s.openOp = Int32(slot)
         shards[k] = s
-        ops.append(op)
-        attempt(op: ops.count - 1)
+        attempt(op: slot)
     }
 
     // MARK: Device sync
 
     /// An acknowledged message, edit or delete becomes the next update of every member of its
     /// chat; each of their devices but the one it came from gets a push after a sync delay.
-    func publishUpdate(op index: Int) {
+    func publishUpdate(_ op: Operation) {
         guard scenario.workload.deviceSync else { return }
-        let origin = ops[index].device
-        let chat = Int(shards[Int(ops[index].key.raw)].chat)
+        let origin = op.device
+        let chat = Int(shards[Int(op.key.raw)].chat)
         guard chat >= 0 else { return }
+        let index = updates.count
+        updates.append(Update(ackedAt: now, key: UInt32(op.key.raw), version: op.stamp.version, device: origin,
+                              isDelete: op.kind == .delete,
+                              measuresLag: op.origin == .message && op.issued >= SimTime.zero + scenario.warmup))
         for member in workload.chatMembers(chat) {
             let u = Int(member)
             updateLog[u].append(UInt32(index))
@@ -163,7 +187,7 @@ extension Engine {
                     handlePush(device: d, pts: pts)
                     continue
                 }
-                ops[index].syncOpen += 1
+                updates[index].syncOpen += 1
                 workloadCounts.pushes += 1
                 queue.schedule(.push(device: UInt32(d), pts: pts), at: now + workload.syncDelay())
             }
@@ -182,7 +206,7 @@ extension Engine {
             var fetched: UInt64 = 0
             for p in (have + 1)..<pts {
                 let update = Int(updateLog[u][Int(p) - 1])
-                if ops[update].device == Int32(d) { continue }   // its own update: it has it
+                if updates[update].device == Int32(d) { continue }   // its own update: it has it
                 issueSyncRead(update: update, user: u, device: d, origin: .catchUp)
                 fetched += 1
             }
@@ -192,20 +216,19 @@ extension Engine {
             }
         }
         let update = Int(updateLog[u][Int(pts) - 1])
-        if ops[update].device != Int32(d) { issueSyncRead(update: update, user: u, device: d, origin: .sync) }
+        if updates[update].device != Int32(d) { issueSyncRead(update: update, user: u, device: d, origin: .sync) }
         devicePts[d] = pts
     }
 
     func issueSyncRead(update: Int, user u: Int, device d: Int, origin: Origin) {
-        var read = Operation(kind: .read, key: ops[update].key, stamp: .none, clientDC: workload.users[u].homeDC,
+        var read = Operation(kind: .read, key: ShardKey(UInt64(updates[update].key)), stamp: .none, clientDC: workload.users[u].homeDC,
                              issued: now, retriesLeft: Int16(scenario.workload.client.retries))
         read.parent = Int32(update)
         read.user = Int32(u)
         read.device = Int32(d)
         read.origin = origin
         workloadCounts.syncReads += 1
-        ops.append(read)
-        attempt(op: ops.count - 1)
+        attempt(op: issue(read))
     }
 
     // MARK: History reads
@@ -222,8 +245,7 @@ extension Engine {
             read.device = Int32(device)
             read.origin = .history
             workloadCounts.historyReads += 1
-            ops.append(read)
-            attempt(op: ops.count - 1)
+            attempt(op: issue(read))
         } else {
             workloadCounts.historyReadsEmpty += 1
         }
@@ -236,12 +258,12 @@ extension Engine {
     /// it saw the update's version or newer — for a delete, "not found" or the tombstone).
     func readFinished(_ op: Operation, state: OpState, result: ClientResult?) {
         guard op.parent >= 0 else { return }
-        let update = ops[Int(op.parent)]
+        let update = updates[Int(op.parent)]
         var fresh = false
         if state == .ok {
             switch result {
-            case .found(let got, let tombstone): fresh = got >= update.stamp && (tombstone || update.kind != .delete)
-            case .notFound: fresh = update.kind == .delete
+            case .found(let got, let tombstone): fresh = got >= update.stamp && (tombstone || !update.isDelete)
+            case .notFound: fresh = update.isDelete
             default: break
             }
         }
@@ -275,10 +297,10 @@ extension Engine {
     /// A device finished reading an update: when the last one has it, record the sync lag
     /// (for new messages).
     func syncReadFinished(parent: Int, fresh: Bool) {
-        ops[parent].syncOpen -= 1
-        if !fresh { ops[parent].syncMissed = true }
-        let p = ops[parent]
-        if p.syncOpen == 0 && !p.syncMissed && p.origin == .message && p.issued >= SimTime.zero + scenario.warmup {
+        updates[parent].syncOpen -= 1
+        if !fresh { updates[parent].syncMissed = true }
+        let p = updates[parent]
+        if p.syncOpen == 0 && !p.syncMissed && p.measuresLag {
             metrics.syncLag.record(now - p.ackedAt)
         }
     }

@@ -19,8 +19,8 @@ final class Engine<S: ReplicationStrategy> {
         case deliver(UInt32)          // a wire slot
         case timer(UInt32)            // a timer slot
         case diskDone(UInt32)         // a disk-job slot
-        case clientTimeout(op: UInt32, attempt: UInt16)
-        case clientRetry(op: UInt32)
+        case clientTimeout(OpRef, attempt: UInt16)
+        case clientRetry(OpRef)
         case push(device: UInt32, pts: UInt32)   // an update reaches a device (sync)
         case mutation(shard: UInt32, MutationKind)
         case historyRead
@@ -32,8 +32,17 @@ final class Engine<S: ReplicationStrategy> {
 
     enum Wire {
         case protocolMessage(from: Int32, to: Int32, S.Message, epoch: UInt32)
-        case request(op: UInt32, attempt: UInt16, to: Int32)
-        case reply(op: UInt32, attempt: UInt16, ClientResult)
+        case request(OpRef, attempt: UInt16, to: Int32)
+        case reply(OpRef, attempt: UInt16, ClientResult)
+    }
+
+    /// An open client operation, as events and wires name it: its slot in `ops` and the low
+    /// 32 bits of its number. A finished operation leaves `ops` at once and its slot is
+    /// reused, so a late timeout, retry or reply finds another number there (or nothing)
+    /// and is ignored — as it was ignored when every operation was kept.
+    struct OpRef: Equatable {
+        var slot: UInt32
+        var serial: UInt32
     }
 
     struct DiskJob {
@@ -57,8 +66,12 @@ final class Engine<S: ReplicationStrategy> {
         static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     }
 
-    /// A logical shard: one cloud message.
+    /// A logical shard: one cloud message. 56 bytes (one per message, kept for the whole
+    /// run): fields widest first, and stamps kept as versions — the workload's stamps have
+    /// tiebreak 0 (`acked` and `written` check it).
     struct Shard {
+        /// Newest acknowledged stamp's time.
+        var ackedAt: SimTime = .never
         var homeDC: Int32
         var chat: Int32 = -1
         /// Its author and the device it was sent from (edits and deletes come from there).
@@ -66,23 +79,37 @@ final class Engine<S: ReplicationStrategy> {
         var authorDevice: Int32 = -1
         var logicalBytes: Int32
         var storedBytes: Int32
+        /// The write, edit or delete in flight (its slot in `ops`; a client never pipelines
+        /// on one message).
+        var openOp: Int32 = -1
+        var ackedVersion: UInt32 = 0
+        var writtenVersion: UInt32 = 0
         /// Index of the message class (text, photo…) in the workload's mix.
         var messageClass: UInt8 = 0
-        /// Newest acknowledged stamp, and when it was acknowledged.
-        var acked: Stamp = .none
-        var ackedAt: SimTime = .never
-        /// Newest stamp written (acked or not).
-        var written: Stamp = .none
+        /// A mutation that came due while `openOp` was in flight (issued when it finishes).
+        var pending: MutationKind = .none
         /// The newest acknowledged stamp is a delete (or expiry).
         var ackedDeleted = false
         /// A delete or expiry was issued (no edit follows it).
         var deleteIssued = false
-        /// The write, edit or delete in flight (a client never pipelines on one message), and
-        /// a mutation that came due meanwhile (issued when it finishes).
-        var openOp: Int32 = -1
-        var pending: MutationKind = .none
         /// The system forgot the acknowledged delete at some point (see `tombstoneRemoved`).
         var resurrected = false
+
+        init(homeDC: Int32, logicalBytes: Int32, storedBytes: Int32, messageClass: UInt8) {
+            self.homeDC = homeDC; self.logicalBytes = logicalBytes; self.storedBytes = storedBytes
+            self.messageClass = messageClass
+        }
+
+        /// Newest acknowledged stamp.
+        var acked: Stamp {
+            get { Stamp(version: ackedVersion) }
+            set { precondition(newValue.tiebreak == 0, "workload stamps have tiebreak 0"); ackedVersion = newValue.version }
+        }
+        /// Newest stamp written (acknowledged or not).
+        var written: Stamp {
+            get { Stamp(version: writtenVersion) }
+            set { precondition(newValue.tiebreak == 0, "workload stamps have tiebreak 0"); writtenVersion = newValue.version }
+        }
     }
 
     enum OpState: UInt8 { case open, ok, failed, unknown }
@@ -90,8 +117,8 @@ final class Engine<S: ReplicationStrategy> {
     /// Why an operation exists (for the workload figures).
     enum Origin: UInt8 { case message, edit, delete, expiry, sync, catchUp, history }
 
-    /// Fields are declared widest first (96 bytes instead of 120: every client operation of
-    /// a run is kept, ~8 per message), so the initialiser is spelled out.
+    /// Fields are declared widest first, so the initialiser is spelled out. Only open
+    /// operations are kept (see `ops`).
     struct Operation {
         var key: ShardKey
         var stamp: Stamp
@@ -100,23 +127,21 @@ final class Engine<S: ReplicationStrategy> {
         var ackedAtIssue: Stamp = .none
         var issued: SimTime
         var ackedAtIssueTime: SimTime = .never
-        /// For a write: when it was acknowledged (device sync).
-        var ackedAt: SimTime = .never
+        /// The operation's number: its order of issue in the run (history ids, strategies'
+        /// `OperationID.raw`).
+        var serial: UInt64 = 0
         var clientDC: Int32
         /// The user and device that issued it (-1: the system, e.g. a self-destruct timer).
         var user: Int32 = -1
         var device: Int32 = -1
-        /// Device sync: for a sync read, the write it syncs; for a write, its sync reads
-        /// still open, whether one missed it (`syncMissed`), and when it was acknowledged.
+        /// Device sync: for a sync read, the update it fetches (an index in `updates`).
         var parent: Int32 = -1
-        var syncOpen: Int32 = 0
         var attempt: UInt16 = 0
         var retriesLeft: Int16
         var kind: ClientRequest.Kind
         var state: OpState = .open
         var ackedAtIssueDeleted = false
         var origin: Origin = .message
-        var syncMissed = false
 
         init(kind: ClientRequest.Kind, key: ShardKey, stamp: Stamp, clientDC: Int32, issued: SimTime, retriesLeft: Int16) {
             self.kind = kind; self.key = key; self.stamp = stamp; self.clientDC = clientDC
@@ -150,7 +175,13 @@ final class Engine<S: ReplicationStrategy> {
     var timers = Slab<PendingTimer>()
     var jobs = Slab<DiskJob>()
     var shards: [Shard] = []
-    var ops: [Operation] = []
+    /// The open client operations. A finished one leaves at once (memory follows the
+    /// operations in flight, not the length of the run); `opsIssued` counts them all.
+    var ops = Slab<Operation>()
+    var opsIssued: UInt64 = 0
+    /// Tests only: when set, every finished operation is appended here, with the time its
+    /// client learned the outcome.
+    var finishedOps: [(op: Operation, at: SimTime)]? = nil
     var dataPath: DataPath
     var metrics: Metrics
     // Faults: the plan (scripted + random), the per-node state they impose, their stream.
@@ -165,9 +196,10 @@ final class Engine<S: ReplicationStrategy> {
     var redundancy: RedundancyTracker
     /// Replicas compared after the final heal and a quiet period (nil until taken).
     var divergence: DivergenceFigures? = nil
-    /// Device sync: each user's update sequence (the operations whose acknowledgement made
-    /// an update: messages, edits, deletes of their chats; pts = index + 1), and each device's
-    /// last applied pts.
+    /// Device sync: every update (an acknowledged message, edit or delete of a chat with
+    /// members), each user's update sequence (indices in `updates`; pts = position + 1), and
+    /// each device's last applied pts.
+    var updates: [Update] = []
     var updateLog: [[UInt32]]
     var devicePts: [UInt32]
     /// Each device's user.
@@ -263,8 +295,8 @@ final class Engine<S: ReplicationStrategy> {
             strategy.timer(t.timer, at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
         case .diskDone(let slot): handleDiskDone(slot)
-        case .clientTimeout(let op, let attempt): handleTimeout(op: Int(op), attempt: attempt)
-        case .clientRetry(let op): attempt(op: Int(op))
+        case .clientTimeout(let ref, let attempt): if let i = openOp(ref) { handleTimeout(op: i, attempt: attempt) }
+        case .clientRetry(let ref): if let i = openOp(ref) { attempt(op: i) }
         case .push(let device, let pts): handlePush(device: Int(device), pts: pts)
         case .mutation(let shard, let kind): handleMutation(shard: Int(shard), kind)
         case .historyRead: handleHistoryRead()
@@ -280,9 +312,28 @@ final class Engine<S: ReplicationStrategy> {
 
     // MARK: Workload and clients
 
+    /// A new client operation: numbered, given a slot among the open ones. Returns the slot.
+    func issue(_ op: Operation) -> Int {
+        var op = op
+        op.serial = opsIssued
+        opsIssued += 1
+        return Int(ops.insert(op))
+    }
+
+    /// The slot of the open operation `ref` names, or nil when it finished.
+    @inline(__always) func openOp(_ ref: OpRef) -> Int? {
+        guard let op = ops.element(at: ref.slot), UInt32(truncatingIfNeeded: op.serial) == ref.serial,
+              op.state == .open else { return nil }
+        return Int(ref.slot)
+    }
+
+    @inline(__always) func ref(_ op: Operation, slot: Int) -> OpRef {
+        OpRef(slot: UInt32(slot), serial: UInt32(truncatingIfNeeded: op.serial))
+    }
+
     /// Sends (or re-sends) an operation's request to its coordinator.
     func attempt(op index: Int) {
-        var op = ops[index]
+        var op = ops[UInt32(index)]
         guard op.state == .open else { return }
         op.attempt &+= 1
         if op.attempt == 1, op.kind == .read {
@@ -292,9 +343,9 @@ final class Engine<S: ReplicationStrategy> {
             op.ackedAtIssueDeleted = shard.ackedDeleted
             op.issued = now
         }
-        if op.attempt == 1 { recordInvoke(op, index: index); measureBegan(op, index: index) }
-        ops[index] = op
-        let request = clientRequest(for: op, id: index)
+        if op.attempt == 1 { recordInvoke(op); measureBegan(op) }
+        ops[UInt32(index)] = op
+        let request = clientRequest(for: op, slot: index)
         var clientDC = Int(op.clientDC)
         // Failover: after the first attempt, a client may try the next-nearest DC.
         if op.attempt > 1 && scenario.workload.client.failover {
@@ -302,42 +353,45 @@ final class Engine<S: ReplicationStrategy> {
             clientDC = order[Int(op.attempt - 1) % order.count]
         }
         let timeout = scenario.workload.client.timeout
-        queue.schedule(.clientTimeout(op: UInt32(index), attempt: op.attempt), at: now + timeout)
+        queue.schedule(.clientTimeout(ref(op, slot: index), attempt: op.attempt), at: now + timeout)
         guard let node = strategy.coordinator(for: request, clientDC: clientDC, up: liveness) else { return }
         let size = (op.kind == .write ? Int(shards[Int(op.key.raw)].storedBytes) : 0) + 64
         let kind: MessageKind = op.kind == .read ? .readRequest : .writeRequest
         let transit = network.send(from: Endpoint(datacenter: Int(op.clientDC), isDevice: true),
                                    to: Endpoint(datacenter: world.datacenter(of: node), isDevice: false),
                                    sizeBytes: size, kind: kind, now: now, rng: &netRNG)
-        deliver(.request(op: UInt32(index), attempt: op.attempt, to: Int32(node)), transit)
+        deliver(.request(ref(op, slot: index), attempt: op.attempt, to: Int32(node)), transit)
     }
 
-    func clientRequest(for op: Operation, id: Int) -> ClientRequest {
+    func clientRequest(for op: Operation, slot: Int) -> ClientRequest {
         let shard = shards[Int(op.key.raw)]
-        return ClientRequest(id: OperationID(UInt64(id)), kind: op.kind, key: op.key, stamp: op.stamp,
+        let route = OperationID.Route(slot: UInt32(slot), key: UInt32(op.key.raw), clientDC: UInt16(op.clientDC),
+                                      isRead: op.kind == .read)
+        return ClientRequest(id: OperationID(op.serial, route: route), kind: op.kind, key: op.key, stamp: op.stamp,
                              storedBytes: op.kind == .delete ? Self.tombstoneBytes : Int(shard.storedBytes),
                              homeDC: Int(shard.homeDC))
     }
 
     func handleTimeout(op index: Int, attempt: UInt16) {
-        var op = ops[index]
+        var op = ops[UInt32(index)]
         guard op.state == .open, op.attempt == attempt else { return }
         if op.retriesLeft > 0 {
             op.retriesLeft -= 1
-            ops[index] = op
+            ops[UInt32(index)] = op
             metrics.retried(op.kind)
             let base = scenario.workload.client.backoff.nanoseconds
             let exp = min(Int64(op.attempt - 1), 5)
             let backoff = Double(base << exp) * (0.5 + clientRNG.unit())
-            queue.schedule(.clientRetry(op: UInt32(index)), at: now + SimDuration(sampledNanoseconds: backoff))
+            queue.schedule(.clientRetry(ref(op, slot: index)), at: now + SimDuration(sampledNanoseconds: backoff))
         } else {
             finish(op: index, state: op.kind == .read ? .failed : .unknown, result: nil)
         }
     }
 
-    func handleReply(op index: Int, attempt: UInt16, _ result: ClientResult) {
-        let op = ops[index]
-        guard op.state == .open else { return }   // a late answer to an earlier attempt
+    func handleReply(_ ref: OpRef, attempt: UInt16, _ result: ClientResult) {
+        // A late answer (the client finished already): ignored.
+        guard let index = openOp(ref) else { return }
+        let op = ops[UInt32(index)]
         _ = attempt
         switch result {
         case .failed:
@@ -348,12 +402,14 @@ final class Engine<S: ReplicationStrategy> {
         }
     }
 
+    /// The client learned the outcome: the operation is measured and leaves `ops`.
     func finish(op index: Int, state: OpState, result: ClientResult?) {
-        ops[index].state = state
-        let op = ops[index]
+        var op = ops.remove(UInt32(index))
+        op.state = state
+        finishedOps?.append((op, now))
         metrics.completed(op: op, state: state, result: result, at: now)
-        recordCompletion(op, index: index, state: state, result: result)
-        measureFinished(op, index: index, state: state, result: result)
+        recordCompletion(op, state: state, result: result)
+        measureFinished(op, state: state, result: result)
         if op.kind == .read {
             readFinished(op, state: state, result: result)
             return
@@ -361,7 +417,6 @@ final class Engine<S: ReplicationStrategy> {
         let k = Int(op.key.raw)
         if shards[k].openOp == Int32(index) { shards[k].openOp = -1 }
         if state == .ok {
-            ops[index].ackedAt = now
             if shards[k].acked < op.stamp {
                 let previous = shards[k].acked
                 shards[k].acked = op.stamp
@@ -370,7 +425,7 @@ final class Engine<S: ReplicationStrategy> {
                 redundancyAcknowledged(k, previous: previous, deleted: op.kind == .delete)
             }
             metrics.acknowledged(op.kind)
-            publishUpdate(op: index)
+            publishUpdate(op)
         }
         issuePendingMutation(shard: k)
     }
@@ -396,14 +451,14 @@ final class Engine<S: ReplicationStrategy> {
             guard liveness.isUp(node) else { return }
             strategy.receive(message, from: Int(from), at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
-        case .request(let op, _, let to):
+        case .request(let ref, _, let to):
             let node = Int(to)
-            guard liveness.isUp(node), ops[Int(op)].state == .open else { return }
-            let request = clientRequest(for: ops[Int(op)], id: Int(op))
+            guard liveness.isUp(node), let i = openOp(ref) else { return }
+            let request = clientRequest(for: ops[UInt32(i)], slot: i)
             strategy.clientRequest(request, at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
-        case .reply(let op, let attempt, let result):
-            handleReply(op: Int(op), attempt: attempt, result)
+        case .reply(let ref, let attempt, let result):
+            handleReply(ref, attempt: attempt, result)
         }
     }
 
@@ -427,14 +482,19 @@ final class Engine<S: ReplicationStrategy> {
             case .store(let request, let token):
                 submitDisk(node: node, token: token, request: request)
             case .reply(let id, let result):
-                let op = Int(id.raw)
-                let kind: MessageKind = ops[op].kind == .read ? .readResponse : .writeAck
+                // Routed by the identifier: the client may have finished (a late answer still
+                // crosses the network, and is ignored on arrival).
+                let route = id.route
+                precondition(route.isSet, "a strategy answered operation \(id.raw) with an identifier it did not get from the engine")
+                let kind: MessageKind = route.isRead ? .readResponse : .writeAck
                 var size = 64
-                if case .found = result, ops[op].kind == .read { size += Int(shards[Int(ops[op].key.raw)].storedBytes) }
+                if case .found = result, route.isRead { size += Int(shards[Int(route.key)].storedBytes) }
                 let transit = network.send(from: Endpoint(datacenter: world.datacenter(of: node), isDevice: false),
-                                           to: Endpoint(datacenter: Int(ops[op].clientDC), isDevice: true),
+                                           to: Endpoint(datacenter: Int(route.clientDC), isDevice: true),
                                            sizeBytes: size, kind: kind, now: now, rng: &netRNG)
-                deliver(.reply(op: UInt32(op), attempt: ops[op].attempt, result), transit)
+                let ref = OpRef(slot: route.slot, serial: UInt32(truncatingIfNeeded: id.raw))
+                let attempt = openOp(ref).map { ops[UInt32($0)].attempt } ?? 0
+                deliver(.reply(ref, attempt: attempt, result), transit)
             case .setTimer(let delay, let timer):
                 let slot = timers.insert(PendingTimer(node: Int32(node), epoch: epochs[node], timer: timer))
                 queue.schedule(.timer(slot), at: now + delay)

@@ -227,8 +227,8 @@ struct Metrics {
         let topo = scenario.topology
         let kinds = ["write", "read", "delete"]
         var abandoned = [UInt64](repeating: 0, count: 3)
-        for op in e.ops where op.state == .open && op.issued >= SimTime.zero + scenario.warmup {
-            abandoned[op.kind.rawValue] += 1
+        e.ops.forEach { op in
+            if op.state == .open && op.issued >= SimTime.zero + scenario.warmup { abandoned[op.kind.rawValue] += 1 }
         }
         let operations = (0..<3).map { figures(total[$0], kind: kinds[$0], abandoned: abandoned[$0]) }
             .filter { $0.issued > 0 || $0.kind != "delete" }
@@ -282,7 +282,7 @@ struct Metrics {
         let byKind = MessageKind.allCases.map { ($0.description, e.network.messagesByKind[$0.rawValue],
                                                   e.network.bytesByKind[$0.rawValue]) }
         let totalMessages = e.network.messagesByKind.reduce(0, +)
-        let clientOps = max(1, e.ops.count)
+        let clientOps = max(1, Int(e.opsIssued))
         let network = NetworkFigures(links: links, messagesByKind: byKind, wanBytes: wan,
                                      messagesPerOperation: (Double(totalMessages) / Double(clientOps) * 1000).rounded() / 1000)
         let nodes = topo.nodes.indices.map { i in

@@ -24,6 +24,16 @@ struct Slab<Element> {
         set { items[Int(slot)] = newValue }
     }
 
+    /// The element at `slot`, or nil when the slot is empty or was never used.
+    @inline(__always) func element(at slot: UInt32) -> Element? {
+        Int(slot) < items.count ? items[Int(slot)] : nil
+    }
+
+    /// Calls `body` with every element, in slot order.
+    func forEach(_ body: (Element) -> Void) {
+        for case let e? in items { body(e) }
+    }
+
     /// Removes and returns the element at `slot`.
     mutating func remove(_ slot: UInt32) -> Element {
         guard let e = items[Int(slot)] else {

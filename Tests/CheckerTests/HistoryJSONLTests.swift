@@ -107,6 +107,32 @@ final class HistoryJSONLTests: XCTestCase {
         XCTAssertEqual(r.histories()[0].operations.map(\.outcome), [.unknown, .unknown])
     }
 
+    /// The sample the checker takes is every n-th key of the full, key-ordered histories
+    /// (the first included), built without building the rest.
+    func testSampledHistoriesAreEveryNthKeyOfTheFullHistories() {
+        var r = HistoryRecorder()
+        var op: UInt64 = 0
+        for round in 0..<3 {
+            for key in [UInt64](stride(from: 2_500, through: 0, by: -1)) where key % 7 != 3 {
+                r.invoke(op: op, process: op, key: key * 11, kind: .write, value: UInt64(round + 1), time: Int64(op))
+                if key % 5 != 0 { r.complete(op: op, outcome: .ok, time: Int64(op) + 1) }
+                op += 1
+            }
+        }
+        let all = r.histories()
+        XCTAssertEqual(all.count, 2_501 - 357)
+        for keysMax in [1, 7, 1_000, 2_144, 5_000] {
+            let (keys, sample) = r.sampledHistories(keysMax: keysMax)
+            XCTAssertEqual(keys, all.count)
+            let stride = max(1, (all.count + keysMax - 1) / keysMax)
+            let expected = all.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
+            XCTAssertLessThanOrEqual(sample.count, keysMax)
+            XCTAssertEqual(sample.map(\.key), expected.map(\.key), "keysMax \(keysMax)")
+            XCTAssertEqual(sample.map { $0.operations.map(\.id) }, expected.map { $0.operations.map(\.id) })
+            XCTAssertEqual(sample.map { $0.operations.map(\.outcome) }, expected.map { $0.operations.map(\.outcome) })
+        }
+    }
+
     func testKeyOrderPutsNumbersFirstNumerically() {
         let keys = ["b", "10", "9", "a", "007", "0"]
         XCTAssertEqual(keys.sorted(by: KeyHistory.keyOrder), ["0", "9", "10", "007", "a", "b"])

@@ -124,16 +124,22 @@ final class SessionGuaranteeTests: XCTestCase {
         let warm = (SimTime.zero + e.scenario.warmup).nanoseconds
         var ryw: (UInt64, UInt64) = (0, 0)
         var mono: (UInt64, UInt64) = (0, 0)
+        // Every operation by its number: the finished ones the engine kept for the test, and
+        // the ones still open at the end.
+        var byNumber = [Int: Engine<S>.Operation]()
+        for (op, _) in e.finishedOps! { byNumber[Int(op.serial)] = op }
+        e.ops.forEach { byNumber[Int($0.serial)] = $0 }
+        XCTAssertEqual(byNumber.count, Int(e.opsIssued))
         for h in r.history!.histories() {
             // The delete of the message (at most one), and when it was issued.
-            let delete = h.operations.first { e.ops[Int($0.id)].kind == .delete }
+            let delete = h.operations.first { byNumber[Int($0.id)]!.kind == .delete }
             func observed(_ o: HistoryOperationView) -> UInt32 {
                 if let v = o.value { return UInt32(v) }
                 // "Not found" (or a tombstone): the delete when one had been issued by then.
-                if let d = delete, d.invokeTime <= o.complete { return e.ops[Int(d.id)].stamp.version }
+                if let d = delete, d.invokeTime <= o.complete { return byNumber[Int(d.id)]!.stamp.version }
                 return 0
             }
-            let ops = h.operations.map { HistoryOperationView($0, e.ops[Int($0.id)]) }
+            let ops = h.operations.map { HistoryOperationView($0, byNumber[Int($0.id)]!) }
             for read in ops where read.isRead && read.ok && read.user >= 0 && read.invoke >= warm {
                 var writeFloor: UInt32 = 0, readFloor: UInt32 = 0
                 for o in ops where o.user == read.user && o.ok && o.complete < read.invoke {
@@ -150,6 +156,7 @@ final class SessionGuaranteeTests: XCTestCase {
     func run<S: ReplicationStrategy>(_ type: S.Type, _ s: Scenario) throws -> (Engine<S>, SimulationReport) {
         let (_, config, _) = try StrategyRegistry.resolve(s.strategy)
         let engine = try Engine<S>(scenario: s, config: config)
+        engine.finishedOps = []
         return (engine, engine.run())
     }
 
@@ -228,10 +235,10 @@ final class SessionGuaranteeTests: XCTestCase {
         // acknowledgement), split by where the author lives.
         var predictedChecked: UInt64 = 0, predictedViolations: UInt64 = 0
         var ackTimes = [Int: [(user: Int32, at: SimTime)]]()
-        for op in e.ops where op.kind != .read && op.state == .ok {
-            ackTimes[Int(op.key.raw), default: []].append((op.user, op.ackedAt))
+        for (op, at) in e.finishedOps! where op.kind != .read && op.state == .ok {
+            ackTimes[Int(op.key.raw), default: []].append((op.user, at))
         }
-        for op in e.ops where op.kind == .read && op.state == .ok && op.user >= 0 {
+        for (op, _) in e.finishedOps! where op.kind == .read && op.state == .ok && op.user >= 0 {
             let k = Int(op.key.raw)
             guard (ackTimes[k] ?? []).contains(where: { $0.user == op.user && $0.at < op.issued }) else { continue }
             predictedChecked += 1

@@ -78,15 +78,15 @@ extension Engine {
     static var originNames: [String] { ["message", "edit", "delete", "expiry", "sync", "catch_up", "history"] }
 
     /// An operation's first attempt is being sent (called from `attempt(op:)`).
-    func measureBegan(_ op: Operation, index: Int) {
+    func measureBegan(_ op: Operation) {
         if op.issued >= SimTime.zero + scenario.warmup {
             breakdown.began(region: scenario.topology.datacenters[Int(op.clientDC)].region, kind: op.kind.rawValue)
         }
-        if op.kind == .read { sessions.readBegan(op: index, user: op.user, key: op.key.raw) }
+        if op.kind == .read { sessions.readBegan(op: Int(op.serial), user: op.user, key: op.key.raw) }
     }
 
     /// An operation finished (called from `finish(op:state:result:)`).
-    func measureFinished(_ op: Operation, index: Int, state: OpState, result: ClientResult?) {
+    func measureFinished(_ op: Operation, state: OpState, result: ClientResult?) {
         let counted = op.issued >= SimTime.zero + scenario.warmup
         if counted {
             breakdown.finished(region: scenario.topology.datacenters[Int(op.clientDC)].region, kind: op.kind.rawValue,
@@ -105,7 +105,7 @@ extension Engine {
                 default: break
                 }
             }
-            sessions.readFinished(op: index, user: op.user, key: op.key.raw, origin: Int(op.origin.rawValue),
+            sessions.readFinished(op: Int(op.serial), user: op.user, key: op.key.raw, origin: Int(op.origin.rawValue),
                                   succeeded: succeeded, observed: observed, counted: counted)
         } else if state == .ok {
             sessions.writeAcknowledged(user: op.user, key: op.key.raw, stamp: op.stamp)

@@ -16,18 +16,18 @@ extension Engine {
     /// Operations recorded at most (beyond it the history is marked truncated).
     static var historyLimit: Int { 4_000_000 }
 
-    func recordInvoke(_ op: Operation, index: Int) {
+    func recordInvoke(_ op: Operation) {
         let kind: Checker.OperationKind
         switch op.kind {
         case .write: kind = .write
         case .read: kind = .read
         case .delete: kind = .delete
         }
-        history.invoke(op: UInt64(index), process: UInt64(index), key: op.key.raw, kind: kind,
+        history.invoke(op: op.serial, process: op.serial, key: op.key.raw, kind: kind,
                        value: op.kind == .write ? UInt64(op.stamp.version) : nil, time: now.nanoseconds)
     }
 
-    func recordCompletion(_ op: Operation, index: Int, state: OpState, result: ClientResult?) {
+    func recordCompletion(_ op: Operation, state: OpState, result: ClientResult?) {
         let outcome: Checker.Outcome
         var value: UInt64? = nil
         switch state {
@@ -37,7 +37,7 @@ extension Engine {
         case .failed: outcome = .fail
         case .unknown, .open: outcome = .unknown
         }
-        history.complete(op: UInt64(index), outcome: outcome, value: value, time: now.nanoseconds)
+        history.complete(op: op.serial, outcome: outcome, value: value, time: now.nanoseconds)
     }
 
     /// Checks every key's history within a deterministic step budget.
@@ -45,11 +45,9 @@ extension Engine {
         let checker = LinearizabilityChecker(budget: Self.linearizabilityBudget)
         // A deterministic sample of keys keeps the check's cost bounded in long runs: every
         // key when there are few, else an evenly spaced subset (the figures say how many).
-        let all = history.histories()
-        let stride = Swift.max(1, (all.count + Self.keysChecked - 1) / Self.keysChecked)
-        let sample = stride == 1 ? all : all.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
+        let (recorded, sample) = history.sampledHistories(keysMax: Self.keysChecked)
         let report = checker.check(sample, counterexamplesMax: 3)
-        return LinearizabilityFigures(keys: report.keys, keysRecorded: all.count, operations: report.operations,
+        return LinearizabilityFigures(keys: report.keys, keysRecorded: recorded, operations: report.operations,
                                       linearizable: report.linearizable, notLinearizable: report.notLinearizable,
                                       unknown: report.unknown, truncated: history.isTruncated,
                                       budgetPerKey: report.budget,

@@ -120,6 +120,7 @@ extension Raft {
                     // A committed put of this key failed here: the store may be behind.
                     effects.reply(read.op, .failed)
                 } else {
+                    replicas[r].readsAtDisk[read.op.raw, default: (read.op, 0)].gets += 1
                     effects.store(.get(read.key), token: Self.readTag | read.op.raw)
                 }
                 replicas[r].lead!.reads.remove(at: i)

@@ -133,6 +133,10 @@ extension Raft {
         var lead: LeaderState?
         /// Client requests waiting for a leader to be known.
         var held: [ClientRequest] = []
+        /// Reads whose get is at the disk, by operation number (the disk token carries only
+        /// the number; the reply needs the whole identifier), with how many gets of it are
+        /// there (a client's retry can reach the same leader while its first get is queued).
+        var readsAtDisk: [UInt64: (op: OperationID, gets: Int32)] = [:]
 
         init(group: Int, slot: Int, node: Int, members: Int) {
             self.group = Int32(group); self.slot = Int32(slot); self.node = Int32(node)
@@ -183,6 +187,7 @@ extension Raft {
             votes = Array(repeating: 0, count: members)
             lead = nil
             held = []
+            readsAtDisk = [:]
             for i in failed.keys { failed[i]!.inFlight = false }
             retryArmed = false
             retryOutstanding = 0

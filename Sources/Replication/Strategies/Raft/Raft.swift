@@ -340,8 +340,14 @@ public struct Raft: ReplicationStrategy {
             retryCompleted(replica(group: group, node: node), index: index, ok: completion.outcome != .ioError,
                            effects: &effects)
         case Self.readTag:
-            let op = OperationID(token & ~Self.tagMask)
             let group = groupOf(completion.key)
+            let raw = token & ~Self.tagMask
+            let r = replica(group: group, node: node)
+            var op = OperationID(raw)
+            if let waiting = replicas[r].readsAtDisk[raw] {
+                op = waiting.op
+                if waiting.gets > 1 { replicas[r].readsAtDisk[raw]!.gets -= 1 } else { replicas[r].readsAtDisk[raw] = nil }
+            }
             switch completion.outcome {
             case .found(let stamp, let tombstone):
                 effects.reply(op, .found(stamp, tombstone: tombstone))
