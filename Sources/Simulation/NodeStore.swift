@@ -25,7 +25,9 @@ struct NodeStore {
         }
     }
 
-    private(set) var copies: [ShardKey: Copy] = [:]
+    /// The copies, 32 bytes per copy in one open-addressing table (see ``CopyTable``).
+    /// Iterates as `(key, copy)` pairs in no meaningful order.
+    private(set) var copies = CopyTable()
     private(set) var usedBytes: Int64 = 0
 
     /// Stores a copy if `stamp` is newer than the one held. Returns the stamp already held
@@ -36,9 +38,9 @@ struct NodeStore {
             return old.stamp
         }
         let bytes = Int32(tombstone ? 0 : storedBytes)
-        usedBytes += Int64(bytes) - Int64(copies[key]?.storedBytes ?? 0)
-        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false, fragment: Int16(fragment),
-                           storedAt: time)
+        let replaced = copies.set(key, Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false,
+                                            fragment: Int16(fragment), storedAt: time))
+        usedBytes += Int64(bytes) - Int64(replaced)
         return nil
     }
 
@@ -49,47 +51,48 @@ struct NodeStore {
             return old.stamp
         }
         let bytes = Int32(tombstone ? 0 : storedBytes)
-        usedBytes += Int64(bytes) - Int64(copies[key]?.storedBytes ?? 0)
-        copies[key] = Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false, storedAt: time)
+        let replaced = copies.set(key, Copy(stamp: stamp, tombstone: tombstone, storedBytes: bytes, corrupt: false, storedAt: time))
+        usedBytes += Int64(bytes) - Int64(replaced)
         return nil
     }
 
     func get(_ key: ShardKey) -> Copy? { copies[key] }
 
     /// Whether the node holds an intact (not rotted) copy or fragment of `key`.
-    @inline(__always) func hasIntact(_ key: ShardKey) -> Bool {
-        guard let c = copies[key] else { return false }
-        return !c.corrupt
-    }
+    @inline(__always) func hasIntact(_ key: ShardKey) -> Bool { copies.hasIntact(key) }
 
     /// Drops copies written at or after `since` (a crash losing the page cache). Returns how
     /// many were lost.
     mutating func loseWritesSince(_ since: SimTime) -> Int {
-        let lost = copies.filter { $0.value.storedAt >= since }.map(\.key)
-        for k in lost { _ = remove(k) }
+        let lost = copies.removeAll { $0.storedAt >= since }
+        usedBytes -= lost.bytes
         return lost.count
     }
 
     /// Keys with an intact copy, ascending (deterministic order).
-    func intactKeys() -> [ShardKey] { copies.filter { !$0.value.corrupt }.map(\.key).sorted() }
+    func intactKeys() -> [ShardKey] {
+        var keys: [ShardKey] = []
+        keys.reserveCapacity(copies.count)
+        for (key, copy) in copies where !copy.corrupt { keys.append(key) }
+        return keys.sorted()
+    }
 
     /// Removes the copy of `key`; with `tombstoneUpTo`, only a tombstone no newer than it.
     /// Returns whether something was removed.
     mutating func remove(_ key: ShardKey, tombstoneUpTo: Stamp? = nil) -> Bool {
-        guard let old = copies[key] else { return false }
-        if let limit = tombstoneUpTo, !(old.tombstone && old.stamp <= limit) { return false }
+        let removed = copies.remove(key) { old in
+            guard let limit = tombstoneUpTo else { return true }
+            return old.tombstone && old.stamp <= limit
+        }
+        guard let old = removed else { return false }
         usedBytes -= Int64(old.storedBytes)
-        copies[key] = nil
         return true
     }
 
     /// Marks the copy of `key` corrupt (bit rot). Returns whether there was an intact copy.
-    mutating func corrupt(_ key: ShardKey) -> Bool {
-        guard let old = copies[key], !old.corrupt else { return false }
-        copies[key]!.corrupt = true
-        return true
-    }
+    mutating func corrupt(_ key: ShardKey) -> Bool { copies.markCorrupt(key) }
 
+    /// A lost disk: every copy gone, the table's memory freed.
     mutating func loseEverything() {
         copies.removeAll()
         usedBytes = 0
