@@ -32,8 +32,11 @@ final class Engine<S: ReplicationStrategy> {
 
     enum Wire {
         case protocolMessage(from: Int32, to: Int32, S.Message, epoch: UInt32)
-        case request(OpRef, attempt: UInt16, to: Int32)
-        case reply(OpRef, attempt: UInt16, ClientResult)
+        /// A client's request and the coordinator's answer. An answer to any attempt of an
+        /// open operation counts (it is the same operation); one to a finished operation is
+        /// ignored.
+        case request(OpRef, to: Int32)
+        case reply(OpRef, ClientResult)
     }
 
     /// An open client operation, as events and wires name it: its slot in `ops` and the low
@@ -360,7 +363,7 @@ final class Engine<S: ReplicationStrategy> {
         let transit = network.send(from: Endpoint(datacenter: Int(op.clientDC), isDevice: true),
                                    to: Endpoint(datacenter: world.datacenter(of: node), isDevice: false),
                                    sizeBytes: size, kind: kind, now: now, rng: &netRNG)
-        deliver(.request(ref(op, slot: index), attempt: op.attempt, to: Int32(node)), transit)
+        deliver(.request(ref(op, slot: index), to: Int32(node)), transit)
     }
 
     func clientRequest(for op: Operation, slot: Int) -> ClientRequest {
@@ -388,11 +391,10 @@ final class Engine<S: ReplicationStrategy> {
         }
     }
 
-    func handleReply(_ ref: OpRef, attempt: UInt16, _ result: ClientResult) {
+    func handleReply(_ ref: OpRef, _ result: ClientResult) {
         // A late answer (the client finished already): ignored.
         guard let index = openOp(ref) else { return }
         let op = ops[UInt32(index)]
-        _ = attempt
         switch result {
         case .failed:
             // A definite refusal: retry like a timeout would (after backoff).
@@ -451,14 +453,14 @@ final class Engine<S: ReplicationStrategy> {
             guard liveness.isUp(node) else { return }
             strategy.receive(message, from: Int(from), at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
-        case .request(let ref, _, let to):
+        case .request(let ref, let to):
             let node = Int(to)
             guard liveness.isUp(node), let i = openOp(ref) else { return }
             let request = clientRequest(for: ops[UInt32(i)], slot: i)
             strategy.clientRequest(request, at: node, now: clock(node), rng: &strategyRNG, effects: &effects)
             perform(at: node)
-        case .reply(let ref, let attempt, let result):
-            handleReply(ref, attempt: attempt, result)
+        case .reply(let ref, let result):
+            handleReply(ref, result)
         }
     }
 
@@ -493,8 +495,7 @@ final class Engine<S: ReplicationStrategy> {
                                            to: Endpoint(datacenter: Int(route.clientDC), isDevice: true),
                                            sizeBytes: size, kind: kind, now: now, rng: &netRNG)
                 let ref = OpRef(slot: route.slot, serial: UInt32(truncatingIfNeeded: id.raw))
-                let attempt = openOp(ref).map { ops[UInt32($0)].attempt } ?? 0
-                deliver(.reply(ref, attempt: attempt, result), transit)
+                deliver(.reply(ref, result), transit)
             case .setTimer(let delay, let timer):
                 let slot = timers.insert(PendingTimer(node: Int32(node), epoch: epochs[node], timer: timer))
                 queue.schedule(.timer(slot), at: now + delay)
