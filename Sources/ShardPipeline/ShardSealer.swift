@@ -21,8 +21,8 @@ public final class ShardSealer {
 
     private let lz4: LZ4BlockCodec
     private let aead: AESGCM
-    private var scratch: UnsafeMutableRawPointer
-    private var scratchCapacity: Int
+    private var scratchBuffer: UnsafeMutableRawBufferPointer
+    private var scratch: UnsafeMutableRawPointer { scratchBuffer.baseAddress! }
 
     /// - Parameter maxPayloadBytes: per-shard payload limit, at most
     ///   ``ShardFormat/hardMaxPayloadBytes``.
@@ -33,20 +33,14 @@ public final class ShardSealer {
         self.maxPayloadBytes = maxPayloadBytes
         lz4 = try LZ4BlockCodec()
         aead = try AESGCM()
-        scratchCapacity = 4096
-        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 64)
+        scratchBuffer = ScratchMemory.allocate(byteCount: 4096)
     }
 
-    deinit { scratch.deallocate() }
+    deinit { ScratchMemory.deallocate(scratchBuffer) }
 
+    /// Past 1 MiB, straight to the largest body this sealer can meet (see ``ScratchMemory``).
     private func reserveScratch(_ bytes: Int) {
-        guard bytes > scratchCapacity else { return }
-        scratch.deallocate()
-        // Past 1 MiB, straight to the largest body this sealer can meet: pages are touched (and
-        // faulted in) once, instead of once per doubling of a freshly mapped block.
-        scratchCapacity = bytes <= 1 << 20 ? max(bytes, scratchCapacity * 2)
-            : max(bytes, LZ4BlockCodec.bound(maxPayloadBytes))
-        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 64)
+        ScratchMemory.reserve(&scratchBuffer, bytes, limit: LZ4BlockCodec.bound(maxPayloadBytes))
     }
 
     // MARK: Seal

@@ -36,6 +36,15 @@ extension Engine {
         dataPath.fragmentStored(key: key, version: version, index: index, k: k, n: n)
     }
 
+    /// `(k, n)` when the strategy stores `key` as RS(k, n - k) fragments (at once, or after a
+    /// transcode), so the data path can encode them from the freshly sealed bytes; `nil` for
+    /// replicas.
+    func stripe(of key: ShardKey, home: Int) -> (k: Int, n: Int)? {
+        guard dataPath.mode == .full else { return nil }
+        let k = strategy.fragmentsNeededToRead
+        return k > 1 ? (k, strategy.stripeWidth(of: key, home: home)) : nil
+    }
+
     /// The DCs holding `key`'s data key and the threshold a decryption needs (the same holders
     /// as `keyHolders[home][KeyHolders.bucket(of: key)]`; the data key derives from the first
     /// holder's jurisdiction).

@@ -12,16 +12,19 @@ import Replication
 extension Simulator {
     /// Builds the engine for `type`, specialised for every strategy dcsim ships.
     static func openSpecialized(_ type: any ReplicationStrategy.Type, scenario: Scenario,
-                                config: StrategyConfig) throws -> () -> SimulationReport {
+                                config: StrategyConfig, payloadThreads: Int) throws -> () -> SimulationReport {
+        func make<S: ReplicationStrategy>(_ t: S.Type) throws -> () -> SimulationReport {
+            try open(t, scenario: scenario, config: config, payloadThreads: payloadThreads)
+        }
         switch type {
-        case is AsyncPrimaryBackup.Type: return try open(AsyncPrimaryBackup.self, scenario: scenario, config: config)
-        case is Quorum.Type: return try open(Quorum.self, scenario: scenario, config: config)
-        case is Raft.Type: return try open(Raft.self, scenario: scenario, config: config)
-        case is SyncPrimaryBackup.Type: return try open(SyncPrimaryBackup.self, scenario: scenario, config: config)
-        case is ChainReplication.Type: return try open(ChainReplication.self, scenario: scenario, config: config)
-        case is ErasureCoded.Type: return try open(ErasureCoded.self, scenario: scenario, config: config)
-        case is Hybrid.Type: return try open(Hybrid.self, scenario: scenario, config: config)
-        default: return try open(type, scenario: scenario, config: config)
+        case is AsyncPrimaryBackup.Type: return try make(AsyncPrimaryBackup.self)
+        case is Quorum.Type: return try make(Quorum.self)
+        case is Raft.Type: return try make(Raft.self)
+        case is SyncPrimaryBackup.Type: return try make(SyncPrimaryBackup.self)
+        case is ChainReplication.Type: return try make(ChainReplication.self)
+        case is ErasureCoded.Type: return try make(ErasureCoded.self)
+        case is Hybrid.Type: return try make(Hybrid.self)
+        default: return try open(type, scenario: scenario, config: config, payloadThreads: payloadThreads)
         }
     }
 }

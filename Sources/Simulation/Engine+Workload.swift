@@ -75,7 +75,7 @@ extension Engine {
             let key = ShardKey(UInt64(index))
             let home = Int(chat.homeDC)
             let stored = dataPath.seal(key: key, home: home, messageClass: m.messageClass,
-                                       plaintextBytes: m.sizeBytes, version: 1)
+                                       plaintextBytes: m.sizeBytes, version: 1, stripe: stripe(of: key, home: home))
             let stamp = Stamp(version: 1, tiebreak: 0)
             var shard = Shard(homeDC: chat.homeDC, logicalBytes: Int32(clamping: m.sizeBytes),
                               storedBytes: Int32(clamping: stored), messageClass: UInt8(clamping: m.messageClass))
@@ -133,7 +133,8 @@ extension Engine {
         switch kind {
         case .edit:
             let stored = dataPath.seal(key: key, home: Int(s.homeDC), messageClass: Int(s.messageClass),
-                                       plaintextBytes: Int(s.logicalBytes), version: stamp.version)
+                                       plaintextBytes: Int(s.logicalBytes), version: stamp.version,
+                                       stripe: stripe(of: key, home: Int(s.homeDC)))
             s.storedBytes = Int32(clamping: stored)
             op = Operation(kind: .write, key: key, stamp: stamp, clientDC: workload.users[Int(s.author)].homeDC,
                            issued: now, retriesLeft: retries)

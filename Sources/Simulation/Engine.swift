@@ -284,6 +284,7 @@ final class Engine<S: ReplicationStrategy> {
         if divergence == nil { takeDivergenceSnapshot() }
         availability.accumulate(to: end)
         redundancy.advance(to: end)
+        dataPath.finish()
         return metrics.finish(engine: self)
     }
 

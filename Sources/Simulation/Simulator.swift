@@ -30,24 +30,33 @@ public enum Simulator {
 
     /// Runs `scenario` with `strategy` (default: the scenario's own).
     /// - Throws: ``StrategyError`` or ``SetupError`` for configuration problems.
-    public static func run(_ scenario: Scenario, strategy: StrategyConfig? = nil) throws -> SimulationReport {
+    /// - Parameter payloadThreads: background threads for the full-payload byte work (sealing,
+    ///   opening, erasure coding); 0 runs it on the simulation thread. The report is
+    ///   byte-identical either way; use threads for a single run on a machine with free cores,
+    ///   not inside a parallel sweep.
+    public static func run(_ scenario: Scenario, strategy: StrategyConfig? = nil,
+                           payloadThreads: Int = 0) throws -> SimulationReport {
         var s = scenario
         if let strategy { s.strategy = strategy }
         // The same checks as `check`, in the same order, but the engine is built once (a
         // sweep runs this per seed; building the world is not free for 100k users).
-        let runner = try makeRunner(s, strategy: s.strategy)
+        let runner = try makeRunner(s, strategy: s.strategy, payloadThreads: payloadThreads)
         try checkSLOs(s)
         return runner()
     }
 
-    static func makeRunner(_ scenario: Scenario, strategy: StrategyConfig) throws -> () -> SimulationReport {
+    static func makeRunner(_ scenario: Scenario, strategy: StrategyConfig,
+                           payloadThreads: Int = 0) throws -> () -> SimulationReport {
         let (entry, config, _) = try StrategyRegistry.resolve(strategy)
-        return try openSpecialized(entry.type, scenario: scenario, config: config)
+        return try openSpecialized(entry.type, scenario: scenario, config: config, payloadThreads: payloadThreads)
     }
 
-    static func open<S: ReplicationStrategy>(_ type: S.Type, scenario: Scenario,
-                                             config: StrategyConfig) throws -> () -> SimulationReport {
+    static func open<S: ReplicationStrategy>(_ type: S.Type, scenario: Scenario, config: StrategyConfig,
+                                             payloadThreads: Int) throws -> () -> SimulationReport {
         let engine = try Engine<S>(scenario: scenario, config: config)
-        return { engine.run() }
+        return {
+            if payloadThreads > 0 { engine.dataPath.runBytesInBackground(threads: payloadThreads) }
+            return engine.run()
+        }
     }
 }

@@ -64,6 +64,17 @@ struct Run: ParsableCommand {
     @Flag(help: "Print nothing but errors (reports are still written).")
     var quiet = false
 
+    @Option(help: ArgumentHelp(
+        "Background threads for the full-payload byte work (sealing, opening, erasure coding), 0 to 16; 0 keeps it on the simulation thread. Reports are identical. Default: the number of cores.",
+        valueName: "n"))
+    var payloadThreads: Int?
+
+    func validate() throws {
+        if let payloadThreads, !(0...16).contains(payloadThreads) {
+            throw ValidationError("--payload-threads: \(payloadThreads) is not allowed; allowed: 0 to 16")
+        }
+    }
+
     func run() throws {
         let formats = try reportFormats(format, report: report)
         var scenario = try loadScenario(self.scenario, seed: seed, duration: duration, payload: payload, slos: slos)
@@ -81,7 +92,8 @@ struct Run: ParsableCommand {
         }
         let clock = ContinuousClock()
         let started = clock.now
-        let result = try mappingRunErrors { try Simulator.run(scenario) }
+        let threads = payloadThreads ?? min(16, ProcessInfo.processInfo.activeProcessorCount)
+        let result = try mappingRunErrors { try Simulator.run(scenario, payloadThreads: threads) }
         let elapsed = clock.now - started
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let ops = result.operations.reduce(UInt64(0)) { $0 + $1.issued }

@@ -87,38 +87,40 @@ final class DataPathTests: XCTestCase {
         XCTAssertFalse(path.readIntact(key: key, node: 2, copy: copy(2, corrupt: true, tombstone: true)))
     }
 
-    /// Sealed shards derive from (seed, shard, version): an evicted buffer re-seals to the same
-    /// header, nonce and plaintext (media byte for byte; a text body may pick other LZ4 matches,
-    /// see `LZ4BlockCodec`), and still opens; another seed gives other bytes.
-    func testSealedBytesAreReproducibleAndEvictable() throws {
-        var roomy = try DataPath(scenario: scenario("full"))
-        var tight = try DataPath(scenario: scenario("full"), bufferBudgetBytes: 0)
+    /// Sealed shards derive from (seed, shard, version): a version re-seals to the same header,
+    /// nonce and plaintext (media byte for byte; a text body may pick other LZ4 matches, see
+    /// `LZ4BlockCodec`), every version was opened when written, and another seed gives other
+    /// bytes. No sealed buffer is kept: each request re-seals.
+    func testSealedBytesAreReproducible() throws {
+        var path = try DataPath(scenario: scenario("full"))
         var other = try DataPath(scenario: scenario("full", seed: 10))
         for i in 0..<20 {
             let key = ShardKey(UInt64(i))
-            func seal(_ p: inout DataPath) {
-                _ = p.seal(key: key, home: i % 5, messageClass: i % 2, plaintextBytes: 500 + i * 97, version: 1)
-            }
-            seal(&roomy); seal(&tight); seal(&other)
+            _ = path.seal(key: key, home: i % 5, messageClass: i % 2, plaintextBytes: 500 + i * 97, version: 1)
+            _ = other.seal(key: key, home: i % 5, messageClass: i % 2, plaintextBytes: 500 + i * 97, version: 1)
         }
-        _ = roomy.seal(key: ShardKey(3), home: 3, messageClass: 1, plaintextBytes: 999, version: 2)
-        _ = tight.seal(key: ShardKey(3), home: 3, messageClass: 1, plaintextBytes: 999, version: 2)
-        XCTAssertGreaterThan(tight.stats.evictions, 0)
+        _ = path.seal(key: ShardKey(3), home: 3, messageClass: 1, plaintextBytes: 999, version: 2)
+        XCTAssertEqual(path.stats.sealed, 21)
+        XCTAssertEqual(path.stats.opened, 21, "every version is opened and verified when written")
+        XCTAssertEqual(path.stats.resealed, 0)
         for i in 0..<20 {
             let key = ShardKey(UInt64(i))
-            let a = try XCTUnwrap(roomy.sharedBytes(key: key, version: 1)), b = try XCTUnwrap(tight.sharedBytes(key: key, version: 1))
+            let a = try XCTUnwrap(path.sharedBytes(key: key, version: 1)), b = try XCTUnwrap(path.sharedBytes(key: key, version: 1))
             let prefix = ShardFormat.headerBytes + ShardFormat.nonceBytes
             XCTAssertEqual(a.prefix(prefix), b.prefix(prefix), "shard \(i): same header and nonce")
             if i % 2 == Self.photo { XCTAssertEqual(a, b, "shard \(i): media is sealed raw, byte for byte") }
             XCTAssertNotEqual(a, other.sharedBytes(key: key, version: 1), "shard \(i)")
-            XCTAssertTrue(tight.readIntact(key: key, node: 0, copy: copy()), "shard \(i)")
+            XCTAssertTrue(path.readIntact(key: key, node: 0, copy: copy()), "shard \(i)")
         }
-        // A lagging replica still holding version 1 of an edited shard reads it (re-sealed).
-        XCTAssertEqual(roomy.sharedBytes(key: ShardKey(3), version: 2)?.count, 999 + ShardFormat.overheadBytes)
-        XCTAssertTrue(tight.readIntact(key: ShardKey(3), node: 1, copy: copy(1)))
-        XCTAssertTrue(tight.readIntact(key: ShardKey(3), node: 1, copy: copy(2)))
-        XCTAssertEqual(roomy.stats.resealed, 0)
-        XCTAssertGreaterThan(tight.stats.resealed, 0)
+        XCTAssertEqual(path.stats.resealed, 40)
+        // A lagging replica still holding version 1 of an edited shard: v1 keeps its own size.
+        XCTAssertEqual(path.sharedBytes(key: ShardKey(3), version: 2)?.count, 999 + ShardFormat.overheadBytes)
+        XCTAssertEqual(path.sharedBytes(key: ShardKey(3), version: 1)?.count, 500 + 3 * 97 + ShardFormat.overheadBytes)
+        XCTAssertTrue(path.readIntact(key: ShardKey(3), node: 1, copy: copy(1)))
+        // A damaged copy of that old version is materialised from it and fails on its bytes.
+        XCTAssertFalse(path.readIntact(key: ShardKey(3), node: 1, copy: copy(1, corrupt: true)))
+        XCTAssertEqual(path.stats.damageDetected, 1)
+        path.finish()
     }
 
     /// Fragmented shards: real ISA-L fragments of the real sealed bytes, CRC-checked on read;
@@ -138,7 +140,28 @@ final class DataPathTests: XCTestCase {
             XCTAssertFalse(path.readIntact(key: key, node: 4, copy: copy(fragment: 4, corrupt: true)), mode)
             XCTAssertTrue(path.readIntact(key: key, node: 5, copy: copy(fragment: 5)), mode)
             XCTAssertEqual(path.stats.fragmentsUnverified, 0, mode)
+            XCTAssertEqual(path.stats.fragmentsChecked, 8, mode)
         }
+    }
+
+    /// A write with the strategy's stripe encodes the fragments from the bytes it sealed; a
+    /// budget too small for two sets evicts the older, which is re-sealed and re-encoded when
+    /// read again — and still verifies.
+    func testFragmentSetsAreEncodedOnWriteAndReencodedAfterEviction() throws {
+        var path = try DataPath(scenario: scenario("full"), bufferBudgetBytes: 60_000)
+        for i in 0..<2 {
+            let key = ShardKey(UInt64(i))
+            _ = path.seal(key: key, home: 2, messageClass: Self.photo, plaintextBytes: 40_000, version: 1, stripe: (4, 6))
+            for f in 0..<6 { path.fragmentStored(key: key, version: 1, index: f, k: 4, n: 6) }
+        }
+        XCTAssertEqual(path.stats.fragmentSetsEncoded, 2)
+        XCTAssertEqual(path.stats.resealed, 0, "encoded from the bytes sealed on write")
+        XCTAssertEqual(path.stats.evictions, 1)
+        for f in 0..<6 { XCTAssertTrue(path.readIntact(key: ShardKey(0), node: f, copy: copy(fragment: Int16(f)))) }
+        XCTAssertEqual(path.stats.resealed, 1)
+        XCTAssertEqual(path.stats.fragmentSetsEncoded, 3)
+        XCTAssertEqual(path.stats.fragmentsUnverified, 0)
+        path.finish()
     }
 
     /// The scenario's key placement is the pipeline's policy, applied per shard: holders and
