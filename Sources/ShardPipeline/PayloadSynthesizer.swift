@@ -67,7 +67,7 @@ public enum PayloadSynthesizer {
 
     /// Fills `buffer` with the payload for (`kind`, `buffer.count`, `seed`).
     public static func fill(_ buffer: UnsafeMutableRawBufferPointer, kind: PayloadKind, seed: UInt64) {
-        var rng = SimRandom(root: seed, label: "payload/\(kind.name)")
+        var rng = SimRandom(root: seed, label: kind == .text ? "payload/text" : "payload/media")
         if kind == .text {
             textPool.withUnsafeBytes { pool in
                 var filled = 0
