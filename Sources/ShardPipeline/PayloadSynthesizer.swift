@@ -59,28 +59,40 @@ public struct PayloadDescriptor: Sendable, Hashable {
 ///   from a fixed seed, at an offset drawn from the content seed; longer payloads concatenate
 ///   further slices. ``ShardSizeModel/standard`` was measured with the real compressor on
 ///   exactly this text.
-/// - Media is a ``SimRandom`` stream seeded by the content seed: incompressible, like the
-///   JPEG/MP4 bytes it stands for.
+/// - Media is a run of random bytes: ``MediaStream`` from an offset that the content seed picks
+///   among ``mediaOffsets`` (4 Mi) byte offsets. Incompressible, like the JPEG/MP4 bytes it
+///   stands for; two payloads may overlap in the stream (nothing in dcsim deduplicates), and
+///   because any slice can be computed directly, a sealer can encrypt straight from a
+///   ``MediaPool`` instead of writing each payload out first.
 public enum PayloadSynthesizer {
     /// Size of the text pool in bytes.
     public static let textPoolBytes = 256 << 10
 
     /// Fills `buffer` with the payload for (`kind`, `buffer.count`, `seed`).
     public static func fill(_ buffer: UnsafeMutableRawBufferPointer, kind: PayloadKind, seed: UInt64) {
-        var rng = SimRandom(root: seed, label: kind == .text ? "payload/text" : "payload/media")
-        if kind == .text {
-            textPool.withUnsafeBytes { pool in
-                var filled = 0
-                while filled < buffer.count {
-                    let offset = Int(rng.below(UInt64(pool.count)))
-                    let take = Swift.min(buffer.count - filled, pool.count - offset)
-                    buffer.baseAddress!.advanced(by: filled).copyMemory(from: pool.baseAddress! + offset, byteCount: take)
-                    filled += take
-                }
-            }
-        } else {
-            rng.fill(buffer)
+        guard kind == .text else {
+            MediaStream.fill(buffer, from: mediaOffset(seed: seed))
+            return
         }
+        var rng = SimRandom(root: seed, label: "payload/text")
+        textPool.withUnsafeBytes { pool in
+            var filled = 0
+            while filled < buffer.count {
+                let offset = Int(rng.below(UInt64(pool.count)))
+                let take = Swift.min(buffer.count - filled, pool.count - offset)
+                buffer.baseAddress!.advanced(by: filled).copyMemory(from: pool.baseAddress! + offset, byteCount: take)
+                filled += take
+            }
+        }
+    }
+
+    /// Media payloads start at one of this many byte offsets of the ``MediaStream``.
+    public static let mediaOffsets = 4 << 20
+
+    /// Where the media payload with content seed `seed` starts in the ``MediaStream``.
+    public static func mediaOffset(seed: UInt64) -> Int {
+        var rng = SimRandom(root: seed, label: "payload/media")
+        return Int(rng.below(UInt64(mediaOffsets)))
     }
 
     /// The payload for a descriptor, as an array.
@@ -157,4 +169,78 @@ public enum PayloadSynthesizer {
     }
 
     private static func pow107(_ x: Int) -> Double { exp(1.07 * log(Double(x))) }
+}
+
+/// The media byte stream: SplitMix64 outputs from a fixed seed as little-endian words, so byte
+/// `b` is byte `b % 8` of word `b / 8`, and word `i` is computable directly
+/// (`SplitMix64(seed: seed + i·γ).next()`): any slice is cheap to produce.
+public enum MediaStream {
+    /// The stream's seed ("MEDIA1"; fixed: media bytes do not depend on the run's seed, only
+    /// their offsets do).
+    public static let seed: UInt64 = 0x4D45_4449_4131_0001
+
+    @inlinable static func word(_ index: Int) -> UInt64 {
+        var sm = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        return sm.next().littleEndian
+    }
+
+    /// Writes stream bytes `offset ..< offset + buffer.count` into `buffer`.
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer, from offset: Int) {
+        precondition(offset >= 0, "negative media stream offset \(offset)")
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        var out = 0, index = offset >> 3
+        var skip = offset & 7
+        while out < buffer.count {
+            if skip == 0 && buffer.count - out >= 8 {
+                base.storeBytes(of: word(index), toByteOffset: out, as: UInt64.self)
+                out += 8
+            } else {
+                var w = word(index)
+                let take = Swift.min(8 - skip, buffer.count - out)
+                withUnsafeBytes(of: &w) { (base + out).copyMemory(from: $0.baseAddress! + skip, byteCount: take) }
+                out += take
+                skip = 0
+            }
+            index += 1
+        }
+    }
+}
+
+/// The start of the ``MediaStream``, generated as far as it has been asked for (up to
+/// ``PayloadSynthesizer/mediaOffsets`` + the largest payload), so media payloads are slices of
+/// it rather than bytes written out per payload. Thread-safe: one pool can serve every thread
+/// of a run (generation happens under a lock; generated bytes never change).
+public final class MediaPool: @unchecked Sendable {
+    private let storage: UnsafeMutableRawBufferPointer
+    private var generated = 0
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    /// - Parameter maxPayloadBytes: the largest media payload to be asked for.
+    public init(maxPayloadBytes: Int) {
+        // Reserved, not touched: pages are faulted in as the stream is generated.
+        storage = ScratchMemory.allocate(byteCount: PayloadSynthesizer.mediaOffsets + maxPayloadBytes + 8)
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        ScratchMemory.deallocate(storage)
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// The media payload with content seed `seed` and `count` bytes (valid until the pool is
+    /// freed): the same bytes as ``PayloadSynthesizer/fill(_:kind:seed:)`` writes.
+    public func payload(seed: UInt64, count: Int) -> UnsafeRawBufferPointer {
+        let start = PayloadSynthesizer.mediaOffset(seed: seed)
+        let end = start + count
+        precondition(end <= storage.count - 8, "media payload of \(count) bytes exceeds the pool")
+        pthread_mutex_lock(lock)
+        if end > generated {
+            let upTo = (end + 7) & ~7
+            MediaStream.fill(UnsafeMutableRawBufferPointer(rebasing: storage[generated..<upTo]), from: generated)
+            generated = upTo
+        }
+        pthread_mutex_unlock(lock)
+        return UnsafeRawBufferPointer(rebasing: storage[start..<end])
+    }
 }

@@ -79,15 +79,26 @@ public final class ShardSealer {
     /// Seals a payload into caller-owned memory (no allocation): for callers that keep shards
     /// in their own arenas or copy them onward, as the replication benchmark does.
     ///
-    /// - Parameter output: at least ``sealedBytesBound(payloadBytes:)`` bytes.
+    /// - Parameter output: at least ``sealedBytesBound(payloadBytes:)`` bytes; with
+    ///   ``sealingRoomBound(payloadBytes:)`` bytes the LZ4 block is written straight into the
+    ///   output and encrypted in place (no scratch memory; the same bytes either way).
     /// - Returns: the number of bytes written at the start of `output`.
     public func seal(payload: UnsafeRawBufferPointer, shardID: UInt64, version: UInt32, key: DataKey, nonce: Nonce,
                      into output: UnsafeMutableRawBufferPointer) throws(ShardError) -> Int {
         precondition(output.count >= ShardSealer.sealedBytesBound(payloadBytes: payload.count),
                      "seal(into:) needs \(ShardSealer.sealedBytesBound(payloadBytes: payload.count)) bytes, got \(output.count)")
-        let (header, body) = try compress(payload, shardID: shardID, version: version, key: key)
+        let inPlace = output.count >= ShardSealer.sealingRoomBound(payloadBytes: payload.count)
+        let bodyArea = output.baseAddress! + ShardFormat.headerBytes + Nonce.byteCount
+        let (header, body) = try compress(payload, shardID: shardID, version: version, key: key,
+                                          into: inPlace ? bodyArea : nil)
         try encrypt(header, body, key: key, nonce: nonce, into: output.baseAddress!)
         return header.sealedBytes
+    }
+
+    /// Output room with which ``seal(payload:shardID:version:key:nonce:into:)`` needs no
+    /// scratch memory: the header and nonce, then room for LZ4's worst case.
+    public static func sealingRoomBound(payloadBytes: Int) -> Int {
+        ShardFormat.headerBytes + Nonce.byteCount + Swift.max(LZ4BlockCodec.bound(payloadBytes), payloadBytes) + ShardFormat.tagBytes
     }
 
     /// Seals a payload held in an array. See ``seal(payload:shardID:version:key:nonce:)-(UnsafeRawBufferPointer,_,_,_,_)``.
@@ -101,18 +112,21 @@ public final class ShardSealer {
 
     /// Step 1 of sealing: LZ4 into scratch, kept only if strictly smaller. Returns the header
     /// and the body to encrypt (in scratch, or the payload itself).
+    /// - Parameter destination: where to put the block (room for `LZ4BlockCodec.bound`), or
+    ///   `nil` for the scratch buffer.
     private func compress(_ payload: UnsafeRawBufferPointer, shardID: UInt64, version: UInt32,
-                          key: DataKey) throws(ShardError) -> (ShardHeader, UnsafeRawBufferPointer) {
+                          key: DataKey, into destination: UnsafeMutableRawPointer? = nil) throws(ShardError) -> (ShardHeader, UnsafeRawBufferPointer) {
         let n = payload.count
         guard n <= maxPayloadBytes else { throw .payloadTooLarge(bytes: n, limit: maxPayloadBytes) }
         var body = payload
         var flags: ShardHeader.Flags = []
         if n > 0 {
             let bound = LZ4BlockCodec.bound(n)
-            reserveScratch(bound)
-            let c = lz4.compress(payload, into: scratch, capacity: bound)
+            if destination == nil { reserveScratch(bound) }
+            let block = destination ?? scratch
+            let c = lz4.compress(payload, into: block, capacity: bound)
             if c > 0 && c < n {
-                body = UnsafeRawBufferPointer(start: scratch, count: c)
+                body = UnsafeRawBufferPointer(start: block, count: c)
                 flags = .compressed
             }
         }

@@ -30,7 +30,7 @@ import ShardPipeline
 // are real; its secrecy is not. Keys never appear in reports or logs.
 
 /// The engine's shard data path in either payload mode: the *model* half (shard records,
-/// sizes, keys, which versions are fragmented, outcomes) and, in full mode, a ``ByteLane``
+/// sizes, keys, which versions are fragmented, outcomes) and, in full mode, a ``ByteLanes``
 /// that runs the *byte* half (``ShardBytes``).
 ///
 /// **What is real.** Full mode: every write of a version seals real bytes (synthesised payload,
@@ -82,10 +82,9 @@ struct DataPath {
     private var codes: [VersionKey: UInt16] = [:]
     /// Replicas whose own damaged bytes the byte store holds (full mode).
     private var damagedReplicas = Set<ReplicaKey>()
-    /// The byte half (full mode): one lane, or one per background thread, each owning the
-    /// versions of the shards `lane(for:)` assigns it.
-    private var lanes: [ByteLane] = []
-    private let rotRoot: UInt64
+    /// The byte half (full mode): one lane inline, or one per background thread, each owning
+    /// the shards `key % lanes`.
+    private let bytes: ByteLanes?
 
     /// Work counted by the model half; ``stats`` adds the byte half's.
     private var modelStats = Stats()
@@ -93,10 +92,9 @@ struct DataPath {
     /// Work done (diagnostics for performance figures; never part of the deterministic report).
     /// Waits for outstanding byte work.
     var stats: Stats {
-        lanes.reduce(modelStats) { sum, lane in
-            lane.drain()
-            return sum + lane.store.stats
-        }
+        guard let bytes else { return modelStats }
+        bytes.drain()
+        return bytes.stores.reduce(modelStats) { $0 + $1.stats }
     }
 
     struct Stats: Sendable, Equatable {
@@ -141,7 +139,8 @@ struct DataPath {
         kindOfClass = scenario.workload.messageMix.map { $0.compressible ? .text : .media }
         let seed = scenario.seed
         var roots = SimRandom(root: seed, label: "shard-pipeline/derivation")
-        contentRoot = roots.next(); nonceRoot = roots.next(); rotRoot = roots.next()
+        contentRoot = roots.next(); nonceRoot = roots.next()
+        let rotRoot = roots.next()
         if mode == .full {
             for c in scenario.workload.messageMix {
                 let largest = DataPath.upperBound(c.size)
@@ -168,47 +167,47 @@ struct DataPath {
         do throws(ShardError) {
             keys = DataKeyCache(hierarchy: try KeyHierarchy(seed: seed, jurisdictions: topology.jurisdictions.count),
                                 capacity: 4096)
-            if mode == .full { lanes = [try makeLane(budget: bufferBudgetBytes)] }
+            // Checks that OpenSSL and liblz4 start (each lane's store makes its own contexts).
+            if mode == .full { _ = try ShardSealer(maxPayloadBytes: DataPath.maxPayloadBytes) }
         } catch {
             // OpenSSL or liblz4 could not create a context: an internal error (exit code 3).
             preconditionFailure("the shard pipeline could not start: \(error)")
         }
-    }
-
-    private func makeLane(budget: Int) throws(ShardError) -> ByteLane {
-        ByteLane(store: try ShardBytes(maxPayloadBytes: DataPath.maxPayloadBytes, bufferBudgetBytes: budget, rotRoot: rotRoot))
+        let media = MediaPool(maxPayloadBytes: DataPath.maxPayloadBytes)
+        bytes = mode == .full ? ByteLanes { [bufferBudgetBytes] lanes in
+            do throws(ShardError) {
+                return try ShardBytes(maxPayloadBytes: DataPath.maxPayloadBytes, bufferBudgetBytes: bufferBudgetBytes / lanes,
+                                      rotRoot: rotRoot, media: media)
+            } catch {
+                preconditionFailure("the shard pipeline could not start: \(error)")
+            }
+        } : nil
     }
 
     /// Runs the byte half on `threads` background threads from now on (full mode; no effect
-    /// in sizes mode), each owning the shards `key % threads` and an equal share of the
-    /// fragment budget. Call it before the first write. Results are identical; wall time is
-    /// shorter when cores are free.
-    mutating func runBytesInBackground(threads: Int) {
-        guard !lanes.isEmpty, threads >= 1 else { return }
+    /// in sizes mode), each owning the shards `key % threads`, with its own scratch memory and
+    /// an equal share of the fragment budget. Call it before the first write. Results are identical; wall
+    /// time is shorter when cores are free.
+    func runBytesInBackground(threads: Int) {
         precondition(shards.isEmpty, "move the byte work before the first write")
-        do throws(ShardError) {
-            var fresh: [ByteLane] = []
-            for _ in 0..<threads { fresh.append(try makeLane(budget: bufferBudgetBytes / threads)) }
-            lanes = fresh
-        } catch {
-            preconditionFailure("the shard pipeline could not start: \(error)")
-        }
-        for lane in lanes { lane.startThread() }
+        bytes?.startThreads(threads)
     }
 
     /// Ends the run's byte work: waits for it, stops the background threads (later calls run
     /// inline) and checks that the bytes agreed with every outcome.
     /// - Precondition: no disagreement (one would be a bug in dcsim, never a simulated outcome).
     func finish() {
-        for lane in lanes { lane.stopThread() }
-        let mismatches = lanes.reduce(0) { $0 + $1.store.mismatches }
+        guard let bytes else { return }
+        bytes.stopThreads()
+        let mismatches = bytes.stores.reduce(0) { $0 + $1.mismatches }
         precondition(mismatches == 0, "full-mode bytes disagreed with the simulated outcome \(mismatches) times; "
-                     + "first: \(lanes.lazy.compactMap(\.store.firstMismatch).first ?? "?")")
+                     + "first: \(bytes.stores.lazy.compactMap(\.firstMismatch).first ?? "?")")
     }
 
     /// The lane that owns `key`'s bytes (full mode).
-    private func lane(for key: UInt64) -> ByteLane {
-        lanes[lanes.count == 1 ? 0 : Int(key % UInt64(lanes.count))]
+    private func owner(_ key: UInt64) -> Int {
+        let lanes = bytes?.count ?? 1
+        return lanes == 1 ? 0 : Int(key % UInt64(lanes))
     }
 
     // MARK: Sizes
@@ -271,8 +270,10 @@ struct DataPath {
         }
         let vk = VersionKey(key, version)
         modelStats.sealed += 1
-        if !lanes.isEmpty {
-            lane(for: vk.key).submit(.seal(spec(vk), code: stripe.flatMap { DataPath.code(k: $0.k, n: $0.n) } ?? 0))
+        if let bytes {
+            // Sealing a replicated version touches no store state: any lane may do it.
+            let code = stripe.flatMap { DataPath.code(k: $0.k, n: $0.n) } ?? 0
+            bytes.submit(.seal(spec(vk), code: code), owner: code == 0 ? nil : owner(vk.key))
         }
         return sizeModel.sealedBytes(descriptor(vk))
     }
@@ -285,11 +286,11 @@ struct DataPath {
     ///   - k: fragments needed to read (the strategy's `fragmentsNeededToRead`).
     ///   - n: fragments in all (the strategy's placement size for the key).
     mutating func fragmentStored(key: ShardKey, version: UInt32, index: Int, k: Int, n: Int) {
-        guard !lanes.isEmpty, index >= 0, let code = DataPath.code(k: k, n: n), Int(key.raw) < shards.count else { return }
+        guard let bytes, index >= 0, let code = DataPath.code(k: k, n: n), Int(key.raw) < shards.count else { return }
         let vk = VersionKey(key, version)
         guard codes[vk] == nil else { return }
         codes[vk] = code
-        lane(for: vk.key).submit(.fragmentStored(spec(vk), code: code))
+        bytes.submit(.fragmentStored(spec(vk), code: code), owner: owner(vk.key))
     }
 
     /// RS(k, n - k) packed as `k << 8 | m`, or `nil` outside what ISA-L codes.
@@ -317,7 +318,7 @@ struct DataPath {
         let vk = VersionKey(key, copy.stamp.version)
         let rk = ReplicaKey(key: key.raw, node: Int32(node))
         if copy.fragment >= 0 { modelStats.fragmentsChecked += 1 }
-        guard !lanes.isEmpty else {
+        guard let bytes else {
             if copy.fragment < 0 { modelStats.opened += 1 }
             if copy.corrupt { modelStats.damageDetected += 1 }
             return !copy.corrupt
@@ -325,10 +326,11 @@ struct DataPath {
         if copy.corrupt {
             damagedReplicas.insert(rk)
         } else if damagedReplicas.remove(rk) != nil {
-            lane(for: rk.key).submit(.forget(rk))   // repaired or overwritten since
+            bytes.submit(.forget(rk), owner: owner(rk.key))   // repaired or overwritten since
         }
         if copy.corrupt || copy.fragment >= 0 {
-            lane(for: rk.key).submit(.read(rk, spec(vk), fragment: copy.fragment, code: codes[vk] ?? 0, corrupt: copy.corrupt))
+            bytes.submit(.read(rk, spec(vk), fragment: copy.fragment, code: codes[vk] ?? 0, corrupt: copy.corrupt),
+                         owner: owner(rk.key))
         } else {
             modelStats.openedBefore += 1
         }
@@ -345,11 +347,12 @@ struct DataPath {
         precondition(bits >= 1, "bit rot must flip at least one bit")
         let draws = rng
         for _ in 0..<bits { _ = rng.next() }   // one value per bit, whatever the copy holds
-        guard !lanes.isEmpty, !copy.tombstone, Int(key.raw) < shards.count else { return }
+        guard let bytes, !copy.tombstone, Int(key.raw) < shards.count else { return }
         let vk = VersionKey(key, copy.stamp.version)
         let rk = ReplicaKey(key: key.raw, node: Int32(node))
         damagedReplicas.insert(rk)
-        lane(for: rk.key).submit(.corrupt(rk, spec(vk), fragment: copy.fragment, code: codes[vk] ?? 0, bits: bits, rng: draws))
+        bytes.submit(.corrupt(rk, spec(vk), fragment: copy.fragment, code: codes[vk] ?? 0, bits: bits, rng: draws),
+                     owner: owner(rk.key))
     }
 
     // MARK: Keys
@@ -385,10 +388,9 @@ struct DataPath {
     /// The shared sealed bytes of a version (full mode; re-sealed), for tests and diagnostics.
     /// Never logged: they are ciphertext, but the keys behind them derive from the seed.
     func sharedBytes(key: ShardKey, version: UInt32) -> [UInt8]? {
-        guard !lanes.isEmpty, Int(key.raw) < shards.count else { return nil }
-        let lane = lane(for: key.raw)
-        lane.drain()
-        return lane.store.sharedBytes(spec(VersionKey(key, version)))
+        guard let bytes, Int(key.raw) < shards.count else { return nil }
+        bytes.drain()
+        return bytes.stores[owner(key.raw)].sharedBytes(spec(VersionKey(key, version)))
     }
 
     // MARK: Internals

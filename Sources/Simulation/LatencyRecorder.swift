@@ -17,8 +17,17 @@ struct LatencyRecorder {
         let us = UInt64(max(1, min(d.nanoseconds / 1_000, 3_600_000_000)))
         if d.nanoseconds / 1_000 > 3_600_000_000 { overflow += 1 }
         _ = histogram.record(us)
-        let lowest = histogram.lowestEquivalentForValue(us)
-        medianSum &+= lowest + (histogram.highestEquivalentForValue(us) - lowest + 1) >> 1
+        medianSum &+= LatencyRecorder.medianEquivalent(us)
+    }
+
+    /// HdrHistogram's `medianEquivalentForValue` for this configuration (unit 1, 3 significant
+    /// digits: 2048 sub-buckets, so values below 2048 are exact and each doubling above halves
+    /// the resolution): the middle, rounded up, of the range of values counted with `v`.
+    /// Tested against the library.
+    @inline(__always) static func medianEquivalent(_ v: UInt64) -> UInt64 {
+        guard v >= 2048 else { return v }
+        let size = UInt64(1) << UInt64(63 - v.leadingZeroBitCount - 10)
+        return (v & ~(size - 1)) + size >> 1
     }
 
     /// HdrHistogram's mean: the median-equivalent values' average.

@@ -8,7 +8,8 @@ import Replication
 // from sizes and ground-truth flags, identically in both payload modes; it hands this store
 // jobs that redo each outcome on real bytes, and the store checks that the bytes agree. The
 // jobs run in submission order — on the simulation thread, or on one background thread
-// (`ByteLane`) — so the store's state, its statistics and its verdicts are the same either way.
+// (`ByteLanes`) — so the stores' state, their summed statistics and their verdicts are the
+// same either way.
 
 /// A version of a shard: the unit of sealed bytes.
 struct VersionKey: Hashable, Sendable {
@@ -63,8 +64,11 @@ enum ByteJob: Sendable {
 /// only.
 final class ShardBytes {
     private let sealer: ShardSealer
-    private let reader = ReadScratch()
+    /// The first ``comparedPrefixBytes`` of the payload an open must produce.
+    private let expected = UnsafeMutableRawBufferPointer.allocate(byteCount: ShardBytes.comparedPrefixBytes, alignment: 64)
     private var payload = ScratchMemory.allocate(byteCount: 4096)
+    /// Media payloads are slices of this, not bytes written out per payload.
+    private let media: MediaPool
     private var sealed = ScratchMemory.allocate(byteCount: 4096)
     private let rotRoot: UInt64
     let bufferBudgetBytes: Int
@@ -82,15 +86,18 @@ final class ShardBytes {
     private(set) var mismatches = 0
     private(set) var firstMismatch: String?
 
-    /// - Parameter rotRoot: root of the streams that materialise damage on copies flagged
-    ///   corrupt without an explicit `corrupt` job.
-    init(maxPayloadBytes: Int, bufferBudgetBytes: Int, rotRoot: UInt64) throws(ShardError) {
+    /// - Parameters:
+    ///   - rotRoot: root of the streams that materialise damage on copies flagged corrupt
+    ///     without an explicit `corrupt` job.
+    ///   - media: the media payloads (one pool may serve every store of a run).
+    init(maxPayloadBytes: Int, bufferBudgetBytes: Int, rotRoot: UInt64, media: MediaPool) throws(ShardError) {
         sealer = try ShardSealer(maxPayloadBytes: maxPayloadBytes)
+        self.media = media
         self.bufferBudgetBytes = bufferBudgetBytes
         self.rotRoot = rotRoot
     }
 
-    deinit { ScratchMemory.deallocate(payload); ScratchMemory.deallocate(sealed) }
+    deinit { ScratchMemory.deallocate(payload); ScratchMemory.deallocate(sealed); expected.deallocate() }
 
     func run(_ job: ByteJob) {
         switch job {
@@ -110,13 +117,11 @@ final class ShardBytes {
 
     private func sealAndVerify(_ spec: VersionSpec, code: UInt16) {
         let n = spec.payload.plaintextBytes
-        grow(&payload, to: n)
-        grow(&sealed, to: ShardSealer.sealedBytesBound(payloadBytes: n))
-        let plain = UnsafeMutableRawBufferPointer(rebasing: payload[0..<n])
-        PayloadSynthesizer.fill(plain, kind: spec.payload.kind, seed: spec.payload.contentSeed)
+        grow(&sealed, to: ShardSealer.sealingRoomBound(payloadBytes: n))   // LZ4 writes here too: no scratch
+        let plain = synthesise(spec.payload)
         let count: Int
         do throws(ShardError) {
-            count = try sealer.seal(payload: UnsafeRawBufferPointer(plain), shardID: spec.version.key,
+            count = try sealer.seal(payload: plain, shardID: spec.version.key,
                                     version: spec.version.version, key: spec.key, nonce: spec.nonce, into: sealed)
         } catch {
             // `DataPath.init` checked every payload fits; what remains is OpenSSL or liblz4
@@ -126,7 +131,9 @@ final class ShardBytes {
         stats.sealedRealBytes += count
         let bytes = UnsafeRawBufferPointer(rebasing: sealed[0..<count])
         stats.opened += 1
-        let intact = reader.openAndCompare(bytes, sealer: sealer, spec: spec, expectedPrefix: UnsafeRawBufferPointer(plain))
+        let prefix = Swift.min(n, ShardBytes.comparedPrefixBytes)
+        if prefix > 0 { expected.baseAddress!.copyMemory(from: plain.baseAddress!, byteCount: prefix) }
+        let intact = openAndCompare(bytes, spec)   // into the payload scratch: `plain` is not needed after this
         expect(intact, true, "a freshly sealed copy of shard \(spec.version.key) v\(spec.version.version) failed to open")
         if code != 0 { _ = fragments(spec, code: code, sealedBytes: bytes) }
     }
@@ -154,7 +161,10 @@ final class ShardBytes {
             intact = fragmentIntact(piece, index: Int(fragment), code: code)
         } else {
             stats.opened += 1
-            intact = d.shard!.bytes!.withUnsafeBytes { reader.openAndCompare($0, sealer: sealer, spec: spec, expectedPrefix: nil) }
+            let prefix = Swift.min(spec.payload.plaintextBytes, ShardBytes.comparedPrefixBytes)
+            PayloadSynthesizer.fill(UnsafeMutableRawBufferPointer(rebasing: expected[0..<prefix]),
+                                    kind: spec.payload.kind, seed: spec.payload.contentSeed)   // a prefix of the payload
+            intact = d.shard!.bytes!.withUnsafeBytes { openAndCompare($0, spec) }
         }
         expect(intact, false, "bit rot on shard \(vk.key) v\(vk.version), node \(rk.node) went undetected")
         if !intact { stats.damageDetected += 1 }
@@ -181,20 +191,52 @@ final class ShardBytes {
 
     // MARK: Bytes
 
+    /// Plaintext bytes compared with the payload on every open.
+    static let comparedPrefixBytes = 256
+
+    /// Opens `shard` into the payload scratch (header checks, GCM tag over every byte, LZ4),
+    /// then checks the identity: the header names this shard, version and key, the plaintext
+    /// has the payload's length, and its first ``comparedPrefixBytes`` are the payload's, which
+    /// the caller put in `expected` (a content check that catches a copy of another shard or
+    /// version; the GCM tag already proves the rest is what was sealed). Any failure —
+    /// integrity or identity — means the copy is not intact.
+    private func openAndCompare(_ shard: UnsafeRawBufferPointer, _ spec: VersionSpec) -> Bool {
+        let n = spec.payload.plaintextBytes
+        grow(&payload, to: n)
+        do throws(ShardError) {
+            let got = try sealer.open(shard, key: spec.key, into: UnsafeMutableRawBufferPointer(rebasing: payload[0..<n]))
+            let header = try ShardHeader(parsing: shard)
+            guard got == n, header.shardID == spec.version.key, header.version == spec.version.version,
+                  header.keyID == spec.key.id else { return false }
+        } catch {
+            return false
+        }
+        let prefix = Swift.min(n, ShardBytes.comparedPrefixBytes)
+        return prefix == 0 || memcmp(payload.baseAddress!, expected.baseAddress!, prefix) == 0
+    }
+
     /// Seals a version into a new array (a damaged copy's starting bytes, an evicted fragment
     /// set's source, a test's request).
     private func reseal(_ spec: VersionSpec) -> [UInt8] {
-        let n = spec.payload.plaintextBytes
-        grow(&payload, to: n)
-        let plain = UnsafeMutableRawBufferPointer(rebasing: payload[0..<n])
-        PayloadSynthesizer.fill(plain, kind: spec.payload.kind, seed: spec.payload.contentSeed)
+        let plain = synthesise(spec.payload)
         stats.resealed += 1
         do throws(ShardError) {
-            return try sealer.seal(payload: UnsafeRawBufferPointer(plain), shardID: spec.version.key,
+            return try sealer.seal(payload: plain, shardID: spec.version.key,
                                    version: spec.version.version, key: spec.key, nonce: spec.nonce)
         } catch {
             preconditionFailure("re-sealing shard \(spec.version.key) v\(spec.version.version) failed: \(error)")
         }
+    }
+
+    /// The payload's bytes: a slice of the media pool, or text written into scratch (valid
+    /// until the next call).
+    private func synthesise(_ payload: PayloadDescriptor) -> UnsafeRawBufferPointer {
+        let n = payload.plaintextBytes
+        if payload.kind != .text { return media.payload(seed: payload.contentSeed, count: n) }
+        grow(&self.payload, to: n)
+        let plain = UnsafeMutableRawBufferPointer(rebasing: self.payload[0..<n])
+        PayloadSynthesizer.fill(plain, kind: .text, seed: payload.contentSeed)
+        return UnsafeRawBufferPointer(plain)
     }
 
     /// The fragment set of a version under RS code `code` (cached; encoded with ISA-L from
@@ -263,7 +305,7 @@ final class ShardBytes {
     }
 
     private func grow(_ buffer: inout UnsafeMutableRawBufferPointer, to bytes: Int) {
-        ScratchMemory.reserve(&buffer, bytes, limit: ShardSealer.sealedBytesBound(payloadBytes: sealer.maxPayloadBytes))
+        ScratchMemory.reserve(&buffer, bytes, limit: ShardSealer.sealingRoomBound(payloadBytes: sealer.maxPayloadBytes))
     }
 
     /// A replica's own damaged bytes: a whole copy (`shard`) or fragment `index` (`piece`).
@@ -272,53 +314,6 @@ final class ShardBytes {
         var index: Int16
         var shard: StoredShard?
         var piece: StoredFragment?
-    }
-}
-
-/// Scratch memory for opening shards and synthesising the payload they must hold (full mode).
-final class ReadScratch {
-    private var plain = ScratchMemory.allocate(byteCount: 4096)
-    private let expected = UnsafeMutableRawBufferPointer.allocate(byteCount: ReadScratch.comparedPrefixBytes, alignment: 64)
-
-    deinit { ScratchMemory.deallocate(plain); expected.deallocate() }
-
-    private func reserve(_ bytes: Int) {
-        ScratchMemory.reserve(&plain, bytes, limit: DataPath.maxPayloadBytes)
-    }
-
-    /// Plaintext bytes compared with the payload on every open.
-    static let comparedPrefixBytes = 256
-
-    /// Opens `shard` (header checks, GCM tag over every byte, LZ4), then checks the identity:
-    /// the header names this shard, version and key, the plaintext has the payload's length,
-    /// and its first ``comparedPrefixBytes`` are the payload's (a content check that catches a
-    /// copy of another shard or version; the GCM tag already proves the rest is what was
-    /// sealed). Any failure — integrity or identity — means the copy is not intact.
-    /// - Parameter expectedPrefix: the payload itself when the caller has it (the seal path);
-    ///   `nil` synthesises the prefix.
-    func openAndCompare(_ shard: UnsafeRawBufferPointer, sealer: ShardSealer, spec: VersionSpec,
-                        expectedPrefix: UnsafeRawBufferPointer?) -> Bool {
-        let n = spec.payload.plaintextBytes
-        reserve(Swift.max(n, ReadScratch.comparedPrefixBytes))
-        do throws(ShardError) {
-            let got = try sealer.open(shard, key: spec.key, into: UnsafeMutableRawBufferPointer(rebasing: plain[0..<n]))
-            let header = try ShardHeader(parsing: shard)
-            guard got == n, header.shardID == spec.version.key, header.version == spec.version.version,
-                  header.keyID == spec.key.id else { return false }
-        } catch {
-            return false
-        }
-        let prefix = Swift.min(n, ReadScratch.comparedPrefixBytes)
-        guard prefix > 0 else { return true }
-        let want: UnsafeRawPointer
-        if let expectedPrefix {
-            want = expectedPrefix.baseAddress!
-        } else {
-            PayloadSynthesizer.fill(UnsafeMutableRawBufferPointer(rebasing: expected[0..<prefix]),
-                                    kind: spec.payload.kind, seed: spec.payload.contentSeed)   // a prefix of the payload
-            want = UnsafeRawPointer(expected.baseAddress!)
-        }
-        return memcmp(plain.baseAddress!, want, prefix) == 0
     }
 }
 

@@ -65,7 +65,7 @@ struct Run: ParsableCommand {
     var quiet = false
 
     @Option(help: ArgumentHelp(
-        "Background threads for the full-payload byte work (sealing, opening, erasure coding), 0 to 16; 0 keeps it on the simulation thread. Reports are identical. Default: the number of cores.",
+        "Background threads for the full-payload byte work (sealing, opening, erasure coding), 0 to 16; the simulation thread helps them when they fall behind, and 0 keeps all of it on the simulation thread. Reports are identical. Default: one less than the number of cores.",
         valueName: "n"))
     var payloadThreads: Int?
 
@@ -92,7 +92,7 @@ struct Run: ParsableCommand {
         }
         let clock = ContinuousClock()
         let started = clock.now
-        let threads = payloadThreads ?? min(16, ProcessInfo.processInfo.activeProcessorCount)
+        let threads = payloadThreads ?? min(16, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
         let result = try mappingRunErrors { try Simulator.run(scenario, payloadThreads: threads) }
         let elapsed = clock.now - started
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -129,6 +129,13 @@ final class ShardSealerTests: XCTestCase {
                 try out.withUnsafeMutableBytes { try sealer.seal(payload: p, shardID: seed, version: 2, key: key, nonce: nonce, into: $0) }
             }
             XCTAssertEqual(Array(out.prefix(n)), viaArray, "seed \(seed)")
+            // With room for LZ4's worst case the block is compressed into the output and
+            // encrypted in place: the same bytes.
+            var roomy = [UInt8](repeating: 0xEE, count: ShardSealer.sealingRoomBound(payloadBytes: payload.count))
+            let m = try payload.withUnsafeBytes { p in
+                try roomy.withUnsafeMutableBytes { try sealer.seal(payload: p, shardID: seed, version: 2, key: key, nonce: nonce, into: $0) }
+            }
+            XCTAssertEqual(Array(roomy.prefix(m)), viaArray, "seed \(seed), in place")
             var plain = [UInt8](repeating: 0, count: payload.count)
             let got = try viaArray.withUnsafeBytes { s in try plain.withUnsafeMutableBytes { try sealer.open(s, key: key, into: $0) } }
             XCTAssertEqual(got, payload.count, "seed \(seed)")

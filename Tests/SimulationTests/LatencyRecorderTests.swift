@@ -25,4 +25,14 @@ final class LatencyRecorderTests: XCTestCase {
         XCTAssertGreaterThan(recorder.overflow, 0)
         XCTAssertEqual(recorder.summary.mean, (reference.mean / 1000 * 1000).rounded() / 1000)
     }
+
+    /// The closed-form median equivalent is the library's, at every bucket boundary.
+    func testMedianEquivalentMatchesTheLibrary() {
+        let h = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000,
+                                  numberOfSignificantValueDigits: .three)
+        var values: [UInt64] = Array(1...5000)
+        for shift in 11..<32 { let p = UInt64(1) << UInt64(shift); values += [p - 1, p, p + 1, p + p / 3, 2 * p - 1] }
+        values.append(3_600_000_000)
+        for v in values { XCTAssertEqual(LatencyRecorder.medianEquivalent(v), h.medianEquivalentForValue(v), "value \(v)") }
+    }
 }
