@@ -18,7 +18,8 @@
 #   scenario  `dcsim run`, full payloads: the built-in default scenario, and the telegram-5
 #             outage scenario ams-outage with its own strategy and the quorum-3dc, raft-3 and
 #             rs-6-3 presets: client operations/s, events/s, simulated-to-wall ratio (from
-#             performance.json; the default scenario is the median of SCENARIO_ROUNDS runs).
+#             performance.json; the default scenario is the median of SCENARIO_ROUNDS runs, and
+#             once more with --payload-threads 0, everything on one thread, for reference).
 #             Target (issue 8): the default scenario at >= 1000x real time.
 #   scale     sizes mode, nine-DC topology (global-9), three copies (async-geo), SCALE_SIZES
 #             messages (default "1000000 3000000 10000000"; 5000 messages/s, 100k users; the
@@ -268,6 +269,9 @@ run_scenario() {
     /usr/bin/time -f "%U %S" -o "$OUT/scenario/default-$round.cpu" \
       "$DCSIM" run --report "$OUT/scenario/default-$round" --format json --quiet >/dev/null || slo_ok
   done
+  echo "== scenario: default, all byte work on the simulation thread (--payload-threads 0)"
+  /usr/bin/time -f "%U %S" -o "$OUT/scenario/default-inline.cpu" \
+    "$DCSIM" run --payload-threads 0 --report "$OUT/scenario/default-inline" --format json --quiet >/dev/null || slo_ok
   for strategy in own quorum-3dc raft-3 rs-6-3; do
     echo "== scenario: ams-outage, strategy $strategy (full payloads)"
     local flag=(); [ "$strategy" != own ] && flag=(--strategy "$strategy")
@@ -287,7 +291,7 @@ print("\nscenario: dcsim run, release build, full payloads (wall-clock figures f
 print("CPU = user + system seconds of the whole process, which a busy shared machine inflates less)")
 print(f"{'scenario':<26}{'events':>11}{'events/s':>12}{'client ops/s':>14}{'sim/wall':>10}{'wall s':>8}{'cpu s':>7}{'sim/cpu':>9}")
 runs = sorted((perf(f"default-{r}") for r in range(1, rounds + 1)), key=lambda p: p["wall_seconds"])
-rows = [(f"default (median of {rounds})", runs[len(runs) // 2])]
+rows = [(f"default (median of {rounds})", runs[len(runs) // 2]), ("default, 1 thread", perf("default-inline"))]
 rows += [(f"ams-outage {s}", perf(f"ams-outage-{s}")) for s in ["own", "quorum-3dc", "raft-3", "rs-6-3"]]
 for name, p in rows:
     print(f"{name:<26}{p['events']:>11}{p['events_per_second']:>12}{p['client_operations_per_second']:>14}"
