@@ -10,7 +10,12 @@ final class CLITests: XCTestCase {
         try DCSimProcess.run(args, cwd: cwd)
     }
 
-    func tempDir() throws -> URL { try DCSimProcess.tempDir() }
+    /// A fresh directory, removed when the test ends.
+    func tempDir() throws -> URL {
+        let d = try DCSimProcess.tempDir()
+        addTeardownBlock { try? FileManager.default.removeItem(at: d) }
+        return d
+    }
 
     func testRunDefaultFromAnyDirectoryPrintsSummary() throws {
         let r = try dcsim(["run", "--duration", "90s"], cwd: try tempDir())
@@ -56,6 +61,23 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(files.count, 5)
         let r = try dcsim(["validate"] + files)
         XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    /// `--payload-threads` moves full-payload byte work to other threads; the report must not
+    /// change, and a count outside 0...16 is a usage error.
+    func testPayloadThreadsChangeNothingButWallTime() throws {
+        let a = try tempDir(), b = try tempDir()
+        for (dir, threads) in [(a, "0"), (b, "3")] {
+            let r = try dcsim(["run", "--duration", "75s", "--seed", "4", "--payload", "full", "--payload-threads", threads,
+                               "--report", dir.path, "--format", "json", "--quiet"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("report.json")),
+                       try Data(contentsOf: b.appendingPathComponent("report.json")))
+        let bad = try dcsim(["run", "--payload-threads", "17"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--payload-threads") && bad.stderr.contains("allowed: 0 to 16"), bad.stderr)
+        XCTAssertFalse(bad.stderr.contains("Fatal error"), bad.stderr)
     }
 
     func testUsageErrorsExitTwo() throws {

@@ -11,7 +11,12 @@ final class ReportCommandsTests: XCTestCase {
         try DCSimProcess.run(args, environment: environment)
     }
 
-    func tempDir() throws -> URL { try DCSimProcess.tempDir() }
+    /// A fresh directory, removed when the test ends.
+    func tempDir() throws -> URL {
+        let d = try DCSimProcess.tempDir()
+        addTeardownBlock { try? FileManager.default.removeItem(at: d) }
+        return d
+    }
 
     /// A tiny scenario file: 3 measured seconds, sizes only, one SLO it meets.
     func tinyScenario(in dir: URL) throws -> String {

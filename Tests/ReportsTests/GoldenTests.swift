@@ -74,6 +74,7 @@ final class GoldenTests: XCTestCase {
     /// ReportWriter writes every format's files, and the same bytes as the renderers.
     func testWriterWritesEveryFormat() throws {
         let dir = try Fixtures.tempDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let r = try Fixtures.goldenReport()
         let written = try ReportWriter.write(r, performance: nil, formats: ReportFormat.allCases, directory: dir.path,
                                              context: Fixtures.context)

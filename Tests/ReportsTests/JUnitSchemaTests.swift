@@ -18,6 +18,7 @@ final class JUnitSchemaTests: XCTestCase {
             return
         }
         let dir = try Fixtures.tempDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent(name)
         try Data(xml.utf8).write(to: path)
         let p = Process()
