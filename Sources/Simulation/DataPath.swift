@@ -167,27 +167,27 @@ struct DataPath {
         do throws(ShardError) {
             keys = DataKeyCache(hierarchy: try KeyHierarchy(seed: seed, jurisdictions: topology.jurisdictions.count),
                                 capacity: 4096)
-            // Checks that OpenSSL and liblz4 start (each lane's store makes its own contexts).
-            if mode == .full { _ = try ShardSealer(maxPayloadBytes: DataPath.maxPayloadBytes) }
         } catch {
-            // OpenSSL or liblz4 could not create a context: an internal error (exit code 3).
-            preconditionFailure("the shard pipeline could not start: \(error)")
+            preconditionFailure("the key hierarchy could not start: \(error)")
         }
+        guard mode == .full else { bytes = nil; return }
         let media = MediaPool(maxPayloadBytes: DataPath.maxPayloadBytes)
-        bytes = mode == .full ? ByteLanes { [bufferBudgetBytes] lanes in
+        bytes = ByteLanes { [bufferBudgetBytes] lanes in
             do throws(ShardError) {
                 return try ShardBytes(maxPayloadBytes: DataPath.maxPayloadBytes, bufferBudgetBytes: bufferBudgetBytes / lanes,
                                       rotRoot: rotRoot, media: media)
             } catch {
+                // OpenSSL or liblz4 could not create a context: an internal error (exit code 3).
                 preconditionFailure("the shard pipeline could not start: \(error)")
             }
-        } : nil
+        }
     }
 
     /// Runs the byte half on `threads` background threads from now on (full mode; no effect
     /// in sizes mode), each owning the shards `key % threads`, with its own scratch memory and
-    /// an equal share of the fragment budget. Call it before the first write. Results are identical; wall
-    /// time is shorter when cores are free.
+    /// an equal share of the fragment budget; the calling thread helps with the shared work.
+    /// Call it before the first write. Results are identical; wall time is shorter when cores
+    /// are free.
     func runBytesInBackground(threads: Int) {
         precondition(shards.isEmpty, "move the byte work before the first write")
         bytes?.startThreads(threads)

@@ -254,7 +254,11 @@ final class ShardBytes {
         let shard = digest(spec)
         let set = encoded.map { StoredFragment(shard: shard, storedBytes: 0, fragment: $0) }
         stats.fragmentSetsEncoded += 1
-        if fragmentSets.updateValue((code, set), forKey: vk) == nil { cacheOrder.append(vk) }
+        if let replaced = fragmentSets.updateValue((code, set), forKey: vk) {
+            cachedBytes -= replaced.set.reduce(0) { $0 + ($1.fragment?.bytes.count ?? 0) }   // another code for the same version
+        } else {
+            cacheOrder.append(vk)
+        }
         cachedBytes += encoded.reduce(0) { $0 + $1.bytes.count }
         evict()
         return set
