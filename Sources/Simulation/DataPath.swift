@@ -325,7 +325,7 @@ struct DataPath {
         }
         if copy.corrupt {
             damagedReplicas.insert(rk)
-        } else if damagedReplicas.remove(rk) != nil {
+        } else if !damagedReplicas.isEmpty, damagedReplicas.remove(rk) != nil {
             bytes.submit(.forget(rk), owner: owner(rk.key))   // repaired or overwritten since
         }
         if copy.corrupt || copy.fragment >= 0 {
