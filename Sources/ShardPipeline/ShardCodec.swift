@@ -41,14 +41,14 @@ public final class ShardCodec {
         self.mode = mode
         self.sizeModel = sizeModel
         sealer = mode == .full ? try ShardSealer(maxPayloadBytes: maxPayloadBytes) : nil
-        payload = .allocate(byteCount: mode == .full ? 4096 : 0, alignment: 16)
+        payload = ScratchMemory.allocate(byteCount: mode == .full ? 4096 : 0)
         self.maxPayloadBytes = maxPayloadBytes
     }
 
     /// The per-shard payload limit.
     public let maxPayloadBytes: Int
 
-    deinit { payload.deallocate() }
+    deinit { ScratchMemory.deallocate(payload) }
 
     // MARK: Replicated shards
 
@@ -68,12 +68,7 @@ public final class ShardCodec {
                                  checksum: ShardDigest.checksum(shardID: shardID, version: version, keyID: key.id, payload: content),
                                  keyID: key.id)
         guard let sealer else { return StoredShard(digest: digest, bytes: nil) }
-        if payload.count < content.plaintextBytes {
-            payload.deallocate()
-            // Past 1 MiB, straight to the limit: its pages are faulted in once, not per doubling.
-            let grown = content.plaintextBytes <= 1 << 20 ? payload.count * 2 : maxPayloadBytes
-            payload = .allocate(byteCount: Swift.max(content.plaintextBytes, grown), alignment: 16)
-        }
+        ScratchMemory.reserve(&payload, content.plaintextBytes, limit: maxPayloadBytes)
         let buffer = UnsafeMutableRawBufferPointer(rebasing: payload[0..<content.plaintextBytes])
         PayloadSynthesizer.fill(buffer, kind: content.kind, seed: content.contentSeed)
         let bytes = try sealer.seal(payload: UnsafeRawBufferPointer(buffer), shardID: shardID, version: version, key: key, nonce: nonce)

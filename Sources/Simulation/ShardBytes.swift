@@ -73,7 +73,7 @@ final class ShardBytes {
     private let rotRoot: UInt64
     let bufferBudgetBytes: Int
 
-    private var fragmentSets: [VersionKey: (code: UInt16, set: [StoredFragment])] = [:]
+    private var fragmentSets: [VersionKey: (code: UInt16, set: [StoredFragment], bytes: Int)] = [:]
     private var cacheOrder = Deque<VersionKey>()
     private var cachedBytes = 0
     private var coders: [UInt16: ErasureCoder] = [:]
@@ -142,7 +142,7 @@ final class ShardBytes {
         let vk = spec.version
         guard corrupt else {
             // Only fragments come here intact: whole shared copies were verified when sealed.
-            let set = code == 0 ? [] : fragments(spec, code: code)
+            let set = fragments(spec, code: code)
             let intact = fragment >= 0 && Int(fragment) < set.count
                 ? fragmentIntact(set[Int(fragment)], index: Int(fragment), code: code)
                 : unverified(flaggedCorrupt: false)
@@ -180,7 +180,7 @@ final class ShardBytes {
         } else if fragment < 0 {
             d = DamagedCopy(version: vk.version, index: -1, shard: StoredShard(digest: digest(spec), bytes: reseal(spec)), piece: nil)
         } else {
-            let set = code == 0 ? [] : fragments(spec, code: code)
+            let set = fragments(spec, code: code)
             let f = Int(fragment) < set.count ? set[Int(fragment)] : StoredFragment(shard: digest(spec), storedBytes: 0, fragment: nil)
             d = DamagedCopy(version: vk.version, index: fragment, shard: nil, piece: f)
         }
@@ -240,8 +240,9 @@ final class ShardBytes {
     }
 
     /// The fragment set of a version under RS code `code` (cached; encoded with ISA-L from
-    /// `sealedBytes`, or from a re-seal).
+    /// `sealedBytes`, or from a re-seal); none for code 0 (the version's code is unknown).
     private func fragments(_ spec: VersionSpec, code: UInt16, sealedBytes: UnsafeRawBufferPointer? = nil) -> [StoredFragment] {
+        guard code != 0 else { return [] }
         let vk = spec.version
         if let cached = fragmentSets[vk], cached.code == code { return cached.set }
         let coder = self.coder(code)
@@ -254,21 +255,20 @@ final class ShardBytes {
         let shard = digest(spec)
         let set = encoded.map { StoredFragment(shard: shard, storedBytes: 0, fragment: $0) }
         stats.fragmentSetsEncoded += 1
-        if let replaced = fragmentSets.updateValue((code, set), forKey: vk) {
-            cachedBytes -= replaced.set.reduce(0) { $0 + ($1.fragment?.bytes.count ?? 0) }   // another code for the same version
+        let bytes = encoded.reduce(0) { $0 + $1.bytes.count }
+        if let replaced = fragmentSets.updateValue((code, set, bytes), forKey: vk) {
+            cachedBytes -= replaced.bytes   // another code for the same version
         } else {
             cacheOrder.append(vk)
         }
-        cachedBytes += encoded.reduce(0) { $0 + $1.bytes.count }
+        cachedBytes += bytes
         evict()
         return set
     }
 
     private func evict() {
         while cachedBytes > bufferBudgetBytes, cacheOrder.count > 1, let old = cacheOrder.popFirst() {
-            if let entry = fragmentSets.removeValue(forKey: old) {
-                cachedBytes -= entry.set.reduce(0) { $0 + ($1.fragment?.bytes.count ?? 0) }
-            }
+            if let entry = fragmentSets.removeValue(forKey: old) { cachedBytes -= entry.bytes }
             stats.evictions += 1
         }
     }
